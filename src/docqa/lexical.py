@@ -1,0 +1,42 @@
+"""Text normalisation for BM25: accent folding, lower-casing and Snowball stemming per language."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+_WORD = re.compile(r"\w+")
+_STEMMER_NAMES = {
+    "es": "spanish", "en": "english", "fr": "french", "de": "german",
+    "it": "italian", "pt": "portuguese", "ca": "catalan", "nl": "dutch",
+}
+
+
+@cache
+def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so 'Migración' and 'migracion' match."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def terms(text: str, lang: str) -> list[str]:
+    # Stem before folding: Snowball's Spanish rules know the accented suffixes.
+    words = _WORD.findall(text.lower())
+    return [fold(w) for w in _stemmer(lang).stemWords(words)]
+
+
+def fts_document(text: str, lang: str) -> str:
+    return " ".join(terms(text, lang))
+
+
+def fts_query(text: str, lang: str) -> str:
+    """An FTS5 OR-query of quoted terms; quoting keeps user text from being read as FTS syntax."""
+    unique = dict.fromkeys(t for t in terms(text, lang) if len(t) > 1)
+    return " OR ".join(f'"{t}"' for t in unique)

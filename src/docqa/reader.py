@@ -1,0 +1,60 @@
+"""Read-only access to the current index version, and what changed in the corpus since it was built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from docqa import layout
+from docqa.scan import scan_corpus
+from docqa.store import Store
+from docqa.vectors import VectorIndex
+
+
+@dataclass(frozen=True)
+class StaleFile:
+    path: str
+    change: str  # added | modified | deleted
+
+
+class IndexReader:
+    """One immutable index version: its manifest, store and vectors."""
+
+    def __init__(self, root: Path, embedder_id: str | None = None) -> None:
+        self.root = root
+        self.folder = layout.current_version(root)
+        self.manifest = layout.Manifest.load(self.folder)
+        layout.check_compatible(self.manifest, embedder_id)
+        self.store = Store(self.folder / layout.STORE, readonly=True)
+        self.vectors = VectorIndex.load(self.folder / layout.VECTORS)
+
+    @property
+    def version(self) -> str:
+        return self.folder.name
+
+    def is_latest(self) -> bool:
+        """False once a newer build has been published, so long-lived readers can reload."""
+        try:
+            return layout.current_version(self.root) == self.folder
+        except layout.IndexError_:
+            return True
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def stale_files(reader: IndexReader, corpus: Path, max_bytes: int) -> list[StaleFile]:
+    """Files added, modified or deleted since the build (by mtime and size, without hashing)."""
+    known = reader.store.documents()
+    files, _ = scan_corpus(corpus, max_bytes) if corpus.is_dir() else ([], [])
+    out: list[StaleFile] = []
+    seen = set()
+    for f in files:
+        seen.add(f.rel)
+        rec = known.get(f.rel)
+        if rec is None:
+            out.append(StaleFile(f.rel, "added"))
+        elif rec.mtime != f.mtime or rec.size != f.size:
+            out.append(StaleFile(f.rel, "modified"))
+    out.extend(StaleFile(p, "deleted") for p in sorted(set(known) - seen))
+    return out

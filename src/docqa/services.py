@@ -1,0 +1,58 @@
+"""The one place models are loaded: lazily, once per process, shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from docqa.config import Settings
+from docqa.embed import Embedder, load_embedder
+from docqa.ingest import BuildReport, Progress, build_index
+from docqa.reader import IndexReader, StaleFile, stale_files
+
+
+class Services:
+    """Holds settings and lazily loaded models; UIs depend on this, not on faiss or llama_cpp."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._reader: IndexReader | None = None
+
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.embedder, self.settings.threads)
+            return self._embedder
+
+    def build(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
+        return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+
+    def reader(self) -> IndexReader:
+        """The current index, reopened when a newer build has been published."""
+        from docqa.embed import embedder_id
+
+        with self._lock:
+            if self._reader is None or not self._reader.is_latest():
+                self._reader = IndexReader(self.settings.index, embedder_id(self.settings.embedder))
+            return self._reader
+
+    def status(self) -> dict[str, Any]:
+        reader = self.reader()
+        counts = reader.store.counts()
+        stale: list[StaleFile] = stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))
+        return {
+            **counts,
+            "embedder": reader.manifest.embedder_id,
+            "built_at": reader.manifest.built_at,
+            "version": reader.version,
+            "index": str(self.settings.index),
+            "corpus": str(self.settings.corpus),
+            "stale": [{"path": s.path, "change": s.change} for s in stale],
+        }
+
+
+def with_embedder(settings: Settings, factory: Callable[[], Embedder]) -> Services:
+    """Services with an injected embedder, for tests and benchmarks."""
+    return Services(settings, factory())

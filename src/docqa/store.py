@@ -1,0 +1,195 @@
+"""SQLite store beside the vectors: documents, sentences with offsets, chunks, and FTS5 for BM25."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from docqa.lexical import fts_document
+from docqa.types import Chunk, Document, Sentence
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
+  mtime REAL NOT NULL, size INTEGER NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL,
+  page_starts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sentences(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, paragraph INTEGER NOT NULL,
+  section INTEGER NOT NULL, chunk_id INTEGER, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, seq);
+CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk_id);
+CREATE TABLE IF NOT EXISTS chunks(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: int
+    path: str
+    sha256: str
+    mtime: float
+    size: int
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    id: int
+    doc_path: str
+    seq: int
+    start: int
+    end: int
+    page: int | None
+    chunk_id: int
+    text: str
+
+
+class Store:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(str(path), check_same_thread=False)
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def copy_to(self, target: Path) -> None:
+        """A consistent copy via SQLite's backup API, the base of an incremental build."""
+        dest = sqlite3.connect(str(target))
+        with dest:
+            self.db.backup(dest)
+        dest.close()
+
+    # --- writing -------------------------------------------------------------------------
+    def add_document(self, doc: Document, sentences: Sequence[Sentence], chunks: Sequence[Chunk]) -> list[int]:
+        """Insert a document with its sentences and chunks; returns the new chunk ids in order."""
+        cur = self.db.execute(
+            "INSERT INTO documents(path, sha256, mtime, size, lang, text, page_starts) VALUES (?,?,?,?,?,?,?)",
+            (doc.path, doc.sha256, doc.mtime, doc.size, doc.lang, doc.text, json.dumps(doc.page_starts)),
+        )
+        doc_id = int(cur.lastrowid or 0)
+        chunk_ids: list[int] = []
+        chunk_of: dict[int, int] = {}
+        for chunk in chunks:
+            cid = int(
+                self.db.execute(
+                    'INSERT INTO chunks(doc_id, seq, start, "end", text) VALUES (?,?,?,?,?)',
+                    (doc_id, chunk.seq, chunk.start, chunk.end, chunk.text),
+                ).lastrowid
+                or 0
+            )
+            self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?,?)", (cid, fts_document(chunk.text, doc.lang)))
+            chunk_ids.append(cid)
+            chunk_of.update({seq: cid for seq in chunk.sentence_seqs})
+        for s in sentences:
+            sid = self.db.execute(
+                'INSERT INTO sentences(doc_id, seq, start, "end", page, paragraph, section, chunk_id, text) '
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (doc_id, s.seq, s.start, s.end, s.page, s.paragraph, s.section, chunk_of.get(s.seq), s.text),
+            ).lastrowid
+            self.db.execute("INSERT INTO sentences_fts(rowid, terms) VALUES (?,?)", (sid, fts_document(s.text, doc.lang)))
+        return chunk_ids
+
+    def remove_document(self, path: str) -> list[int]:
+        """Delete a document and everything derived from it; returns its chunk ids."""
+        row = self.db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
+        if row is None:
+            return []
+        doc_id = row[0]
+        chunk_ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        self.db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id=?)", (doc_id,))
+        self.db.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE doc_id=?)", (doc_id,))
+        self.db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        return chunk_ids
+
+    def touch(self, path: str, mtime: float, size: int) -> None:
+        self.db.execute("UPDATE documents SET mtime=?, size=? WHERE path=?", (mtime, size, path))
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    # --- reading -------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        rows = self.db.execute("SELECT id, path, sha256, mtime, size FROM documents")
+        return {r[1]: DocumentRecord(*r) for r in rows}
+
+    def counts(self) -> dict[str, int]:
+        one = lambda sql: int(self.db.execute(sql).fetchone()[0])  # noqa: E731
+        return {
+            "documents": one("SELECT count(*) FROM documents"),
+            "chunks": one("SELECT count(*) FROM chunks"),
+            "sentences": one("SELECT count(*) FROM sentences"),
+        }
+
+    def chunk_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def document(self, path: str) -> Document | None:
+        row = self.db.execute(
+            "SELECT path, sha256, mtime, size, text, lang, page_starts FROM documents WHERE path=?", (path,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Document(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])))
+
+    def sentences(self, ids: Iterable[int]) -> list[SentenceRow]:
+        ids = list(ids)
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f'SELECT s.id, d.path, s.seq, s.start, s."end", s.page, s.chunk_id, s.text FROM sentences s '
+            f"JOIN documents d ON d.id=s.doc_id WHERE s.id IN ({marks})",
+            ids,
+        ).fetchall()
+        by_id = {r[0]: SentenceRow(*r) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def chunk_sentence_ids(self, chunk_ids: Iterable[int]) -> dict[int, list[int]]:
+        ids = list(chunk_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[int]] = {i: [] for i in ids}
+        for sid, cid in self.db.execute(
+            f"SELECT id, chunk_id FROM sentences WHERE chunk_id IN ({marks}) ORDER BY seq", ids
+        ):
+            out[cid].append(sid)
+        return out
+
+    def neighbours(self, sentence_id: int, before: int, after: int) -> list[SentenceRow]:
+        """The sentence with up to `before`/`after` sentences around it in its document."""
+        row = self.db.execute("SELECT doc_id, seq FROM sentences WHERE id=?", (sentence_id,)).fetchone()
+        if row is None:
+            return []
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM sentences WHERE doc_id=? AND seq BETWEEN ? AND ? ORDER BY seq",
+                (row[0], row[1] - before, row[1] + after),
+            )
+        ]
+        return self.sentences(ids)
+
+    def bm25(self, table: str, query: str, limit: int) -> list[tuple[int, float]]:
+        """(rowid, score) best first; FTS5's bm25() is lower-is-better, so it is negated."""
+        if not query or table not in ("sentences_fts", "chunks_fts"):
+            return []
+        rows = self.db.execute(
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
+            (query, limit),
+        )
+        return [(int(r[0]), float(r[1])) for r in rows]

@@ -1,0 +1,88 @@
+"""Frozen dataclasses that join the pipeline stages: Document → Sentence → Chunk → Hit → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file's extracted text; offsets elsewhere point into `text`."""
+
+    path: str  # relative to the corpus root, with forward slashes
+    sha256: str
+    mtime: float
+    size: int
+    text: str
+    lang: str = "en"
+    # Character offset where each PDF page starts; empty for formats without pages.
+    page_starts: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding `offset`, or None for documents without pages."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i
+            else:
+                break
+        return page + 1
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc_path: str
+    seq: int  # position inside the document
+    start: int  # character offsets into Document.text, end exclusive
+    end: int
+    text: str
+    paragraph: int
+    section: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_path: str
+    seq: int
+    sentence_seqs: tuple[int, ...]  # consecutive Sentence.seq values
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved sentence inside its chunk, with the scores that ranked it."""
+
+    sentence_id: int
+    chunk_id: int
+    doc_path: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_path: str
+    sentence: str
+    start: int
+    end: int
+    page: int | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
