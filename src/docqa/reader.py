@@ -27,6 +27,7 @@ class IndexReader:
         layout.check_compatible(self.manifest, embedder_id)
         self.store = Store(self.folder / layout.STORE, readonly=True)
         self.vectors = VectorIndex.load(self.folder / layout.VECTORS)
+        self.sentence_vectors = VectorIndex.load(self.folder / layout.SENTENCE_VECTORS)
 
     @property
     def version(self) -> str:

@@ -72,8 +72,10 @@ class Store:
         dest.close()
 
     # --- writing -------------------------------------------------------------------------
-    def add_document(self, doc: Document, sentences: Sequence[Sentence], chunks: Sequence[Chunk]) -> list[int]:
-        """Insert a document with its sentences and chunks; returns the new chunk ids in order."""
+    def add_document(
+        self, doc: Document, sentences: Sequence[Sentence], chunks: Sequence[Chunk]
+    ) -> tuple[list[int], list[int]]:
+        """Insert a document with its sentences and chunks; returns the new chunk and sentence ids in order."""
         cur = self.db.execute(
             "INSERT INTO documents(path, sha256, mtime, size, lang, text, page_starts) VALUES (?,?,?,?,?,?,?)",
             (doc.path, doc.sha256, doc.mtime, doc.size, doc.lang, doc.text, json.dumps(doc.page_starts)),
@@ -92,6 +94,7 @@ class Store:
             self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?,?)", (cid, fts_document(chunk.text, doc.lang)))
             chunk_ids.append(cid)
             chunk_of.update({seq: cid for seq in chunk.sentence_seqs})
+        sentence_ids: list[int] = []
         for s in sentences:
             sid = self.db.execute(
                 'INSERT INTO sentences(doc_id, seq, start, "end", page, paragraph, section, chunk_id, text) '
@@ -99,21 +102,23 @@ class Store:
                 (doc_id, s.seq, s.start, s.end, s.page, s.paragraph, s.section, chunk_of.get(s.seq), s.text),
             ).lastrowid
             self.db.execute("INSERT INTO sentences_fts(rowid, terms) VALUES (?,?)", (sid, fts_document(s.text, doc.lang)))
-        return chunk_ids
+            sentence_ids.append(int(sid or 0))
+        return chunk_ids, sentence_ids
 
-    def remove_document(self, path: str) -> list[int]:
-        """Delete a document and everything derived from it; returns its chunk ids."""
+    def remove_document(self, path: str) -> tuple[list[int], list[int]]:
+        """Delete a document and everything derived from it; returns its chunk and sentence ids."""
         row = self.db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
         if row is None:
-            return []
+            return [], []
         doc_id = row[0]
         chunk_ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        sentence_ids = [r[0] for r in self.db.execute("SELECT id FROM sentences WHERE doc_id=?", (doc_id,))]
         self.db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id=?)", (doc_id,))
         self.db.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE doc_id=?)", (doc_id,))
         self.db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
         self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-        return chunk_ids
+        return chunk_ids, sentence_ids
 
     def touch(self, path: str, mtime: float, size: int) -> None:
         self.db.execute("UPDATE documents SET mtime=?, size=? WHERE path=?", (mtime, size, path))

@@ -1,0 +1,100 @@
+"""`docqa bench`: ingest throughput against the raw embedder, and retrieval recall per embedder."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from docqa.config import Settings
+from docqa.evaluate import gold_in, load_questions
+from docqa.reader import IndexReader
+from docqa.retrieve import Retriever
+from docqa.services import Services
+
+Log = Callable[[str], None]
+
+
+def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
+    """Full build, the same texts through the bare embedder, and an incremental run after one edit."""
+    work = Path(tempfile.mkdtemp(prefix="docqa-bench-"))
+    try:
+        corpus = work / "corpus"
+        shutil.copytree(settings.corpus, corpus)
+        local = settings.with_overrides(corpus=corpus, index=work / "index")
+        services = Services(local)
+        log("loading embedder ...")
+        embedder = services.embedder()
+        log("full build ...")
+        full = services.build(rebuild=True)
+        reader = IndexReader(local.index)
+        texts = [r[0] for r in reader.store.db.execute("SELECT text FROM chunks ORDER BY id")]
+        texts += [r[0] for r in reader.store.db.execute("SELECT text FROM sentences ORDER BY id")]
+        reader.close()
+        log(f"raw embedder on the same {len(texts)} texts ...")
+        t0 = time.perf_counter()
+        for start in range(0, len(texts), 16):
+            embedder.embed_passages(texts[start : start + 16])
+        raw = time.perf_counter() - t0
+        victim = sorted(p for p in corpus.rglob("*") if p.is_file())[0]
+        with victim.open("a", encoding="utf-8") as fh:
+            fh.write("\n\nEste párrafo se añadió para medir una indexación incremental.\n")
+        log(f"incremental build after editing {victim.name} ...")
+        inc = services.build()
+        return {
+            "corpus": str(settings.corpus),
+            "embedder": embedder.id,
+            "documents": full.documents,
+            "chunks": full.chunks,
+            "sentences": full.sentences,
+            "embedded_texts": len(texts),
+            "full_seconds": round(full.seconds, 2),
+            "documents_per_s": round(full.documents / full.seconds, 2),
+            "chunks_per_s": round(full.chunks / full.seconds, 2),
+            "texts_per_s": round(len(texts) / full.seconds, 2),
+            "raw_embedder_seconds": round(raw, 2),
+            "raw_texts_per_s": round(len(texts) / raw, 2),
+            "pipeline_to_raw_ratio": round(raw / full.seconds, 3),
+            "incremental_seconds": round(inc.seconds, 2),
+            "incremental_share_of_full": round(inc.seconds / full.seconds, 3),
+            "incremental_updated": inc.updated,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_retrieval_bench(settings: Settings, eval_dir: Path, embedders: list[str], k: int, log: Log) -> list[dict[str, object]]:
+    """Recall@k of dense and hybrid chunk retrieval on XQuAD: es→es, en→en, en→es."""
+    xquad = eval_dir / "xquad"
+    cases = [
+        ("es→es", "questions.dev.es.jsonl", "es", None),
+        ("en→en", "questions.dev.en.jsonl", "en", None),
+        ("en→es", "questions.dev.en.jsonl", "es", "questions.dev.es.jsonl"),
+    ]
+    rows = []
+    for name in embedders:
+        for lang in ("es", "en"):
+            local = settings.with_overrides(corpus=xquad / "corpus" / lang, index=settings.index / f"{name}-{lang}", embedder=name)
+            log(f"[{name}] indexing xquad {lang} into {local.index} ...")
+            services = Services(local)
+            services.build()
+        embedder = Services(settings.with_overrides(embedder=name)).embedder()
+        for label, qfile, lang, gold_from in cases:
+            reader = IndexReader(settings.index / f"{name}-{lang}", embedder.id)
+            retriever = Retriever(reader, embedder)
+            questions = [q for q in load_questions(xquad / qfile, xquad / gold_from if gold_from else None) if q.answerable and q.gold_sentences]
+            row: dict[str, object] = {"embedder": name, "case": label, "n": len(questions)}
+            for mode in ("dense", "bm25", "hybrid"):
+                found = 0
+                for q in questions:
+                    ids = [c for c, _ in retriever.rank_chunks(q.question, k, mode)]
+                    texts = [r[0] for r in reader.store.db.execute(
+                        f"SELECT text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)] if ids else []
+                    found += any(gold_in(t, q.gold_sentences) for t in texts)
+                row[f"recall@{k}_{mode}"] = round(found / max(1, len(questions)), 3)
+            log(str(row))
+            rows.append(row)
+            reader.close()
+    return rows

@@ -1,0 +1,170 @@
+"""The index: incremental builds, manifest checks, the lock, crash safety, and skipped files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from docqa import layout
+from docqa.ingest import NothingIndexed
+from docqa.reader import IndexReader
+from docqa.services import Services
+from fakes import FakeEmbedder
+
+
+def test_build_stores_sentences_chunks_and_vectors(services: Services) -> None:
+    report = services.build()
+    assert (report.documents, len(report.added), report.skipped) == (3, 3, [])
+    reader = services.reader()
+    counts = reader.store.counts()
+    assert len(reader.vectors) == counts["chunks"] and len(reader.sentence_vectors) == counts["sentences"]
+    doc = reader.store.document("seed.txt")
+    assert doc is not None and doc.lang == "es"
+    rows = reader.store.db.execute(
+        'SELECT s.start, s."end", s.text FROM sentences s JOIN documents d ON d.id=s.doc_id WHERE d.path=?', ("seed.txt",)
+    ).fetchall()
+    assert len(rows) > 5 and all(doc.text[s:e] == t for s, e, t in rows)
+    manifest = json.loads((reader.folder / layout.MANIFEST).read_text())
+    assert manifest["embedder"] == {"id": "sentence-transformers:fake", "dim": 64}
+    assert manifest["schema"] == layout.SCHEMA_VERSION and manifest["chunking"]["budget_tokens"] > 0
+
+
+def test_incremental_embeds_only_changed_files(services: Services, fake: FakeEmbedder, corpus: Path) -> None:
+    services.build()
+    first = services.reader()
+    seed_chunks = first.store.db.execute(
+        "SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.path='seed.txt' ORDER BY c.id"
+    ).fetchall()
+    before = fake.passages_embedded
+    (corpus / "english.txt").write_text("The committee met in Bern on Friday.\n", "utf-8")
+    (corpus / "notas.md").unlink()
+    (corpus / "nuevo.txt").write_text("Un documento nuevo. Con dos frases.\n", "utf-8")
+    report = services.build()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (["nuevo.txt"], ["english.txt"], ["notas.md"], 1)
+    embedded = fake.passages_embedded - before
+    assert 0 < embedded <= 6  # the two small files' chunks and sentences, not the seed article
+    reader = services.reader()
+    assert reader.version != first.version
+    # Unchanged documents keep their chunk ids, so their vectors are reused as they are.
+    assert reader.store.db.execute(
+        "SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.path='seed.txt' ORDER BY c.id"
+    ).fetchall() == seed_chunks
+    assert sorted(reader.vectors.ids()) == sorted(reader.store.chunk_ids())
+    assert "Bern" in (reader.store.document("english.txt") or pytest.fail()).text
+
+
+def test_unchanged_corpus_is_a_no_op(services: Services, fake: FakeEmbedder, corpus: Path) -> None:
+    services.build()
+    version, before = services.reader().version, fake.passages_embedded
+    os.utime(corpus / "seed.txt")  # touched but identical bytes
+    report = services.build()
+    assert fake.passages_embedded == before and report.unchanged == 3 and report.documents == 3
+    assert services.build().version == services.reader().version
+    assert version  # the first version was complete
+
+
+def test_rebuild_starts_from_scratch(services: Services, fake: FakeEmbedder) -> None:
+    services.build()
+    before = fake.passages_embedded
+    report = services.build(rebuild=True)
+    assert len(report.added) == 3 and fake.passages_embedded == 2 * before
+
+
+def test_other_embedder_needs_rebuild(services: Services, settings) -> None:  # type: ignore[no-untyped-def]
+    services.build()
+    other = settings.with_overrides(embedder="other-model")
+    with pytest.raises(layout.IndexMismatch, match="docqa index --rebuild"):
+        Services(other, FakeEmbedder(id="sentence-transformers:other-model")).reader()
+    with pytest.raises(layout.IndexMismatch, match="--rebuild"):
+        Services(other, FakeEmbedder(id="sentence-transformers:other-model")).build()
+    assert Services(other, FakeEmbedder(id="sentence-transformers:other-model")).build(rebuild=True).documents == 3
+
+
+def test_missing_index_says_how_to_build(settings) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(layout.IndexMissing, match="docqa index"):
+        IndexReader(settings.index)
+
+
+def test_bad_files_are_skipped_and_the_rest_indexed(services: Services, corpus: Path, tmp_path: Path) -> None:
+    (corpus / "empty.txt").write_text("")
+    (corpus / "blob.md").write_bytes(bytes(range(256)) * 4)
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (corpus / ".hidden.txt").write_text("secreto")
+    (corpus / "bad.pdf").write_bytes(b"%PDF-1.4 garbage")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("fuera del corpus")
+    (corpus / "link.txt").symlink_to(outside)
+    (corpus / "big.txt").write_text("x" * 20000)
+    services.settings = services.settings.with_overrides(max_file_mb=0.01)
+    report = services.build()
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert set(reasons) == {"empty.txt", "blob.md", "photo.jpg", ".hidden.txt", "bad.pdf", "link.txt", "big.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["blob.md"]
+    assert "outside the corpus" in reasons["link.txt"] and "too large" in reasons["big.txt"]
+    assert report.documents == 3
+
+
+def test_nothing_usable_fails_and_keeps_the_old_index(services: Services, corpus: Path) -> None:
+    services.build()
+    version = services.reader().version
+    for p in corpus.iterdir():
+        p.write_text("")
+    with pytest.raises(NothingIndexed, match="nothing usable"):
+        services.build()
+    assert layout.current_version(services.settings.index).name == version
+
+
+def test_second_concurrent_build_is_refused(services: Services) -> None:
+    services.build()
+    lock = layout.build_lock(services.settings.index)
+    lock.acquire()
+    try:
+        with pytest.raises(layout.IndexBusy, match="already building"):
+            services.build(rebuild=True)
+    finally:
+        lock.release()
+
+
+_SLOW_BUILD = """
+import sys
+sys.path.insert(0, {tests!r})
+from fakes import FakeEmbedder
+from docqa.config import load_settings
+from docqa.services import Services
+s = load_settings({{}}).with_overrides(corpus={corpus!r}, index={index!r}, embedder="fake")
+print("building", flush=True)
+Services(s, FakeEmbedder(delay=0.5)).build(rebuild=True)
+"""
+
+
+def test_kill_9_during_a_build_leaves_the_previous_index(services: Services, corpus: Path) -> None:
+    services.build()
+    old = services.reader()
+    old_counts, old_version = old.store.counts(), old.version
+    for i in range(10):
+        (corpus / f"extra{i}.txt").write_text(f"Documento extra número {i}. Tiene texto.\n")
+    code = _SLOW_BUILD.format(tests=str(Path(__file__).parent), corpus=str(corpus), index=str(services.settings.index))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "building"
+    staging = services.settings.index / layout.VERSIONS
+    deadline = time.time() + 30
+    while not any(p.name.startswith(".staging-") and (p / layout.STORE).exists() for p in staging.iterdir()):
+        assert time.time() < deadline, "the build never started writing"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    fresh = IndexReader(services.settings.index, "sentence-transformers:fake")
+    assert fresh.version == old_version and fresh.store.counts() == old_counts
+    assert len(fresh.vectors) == old_counts["chunks"]
+    # The lock died with the process, and the next build cleans up the half-written folder.
+    report = services.build()
+    assert report.documents == old_counts["documents"] + 10
+    assert not any(p.name.startswith(".staging-") for p in staging.iterdir())
