@@ -1,4 +1,4 @@
-"""The `docqa` command line: index, status, models, bench (and later ask, chat, eval)."""
+"""The `docqa` command line: index, status, ask, chat, eval, models, bench."""
 
 from __future__ import annotations
 
@@ -111,6 +111,146 @@ def status(corpus: str | None, index_dir: str | None, as_json: bool) -> None:
             click.echo(f"          {s['change']:8} {s['path']}")
     else:
         click.echo("stale     no: the index matches the corpus")
+
+
+def _print_sources(answer: Any) -> None:
+    if answer.abstained:
+        closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
+        if closest:
+            click.secho(f"(closest documents: {', '.join(closest)}; try rephrasing)", dim=True)
+        return
+    click.echo("\nSources:")
+    for c in answer.citations:
+        where = f"p. {c.page}, " if c.page else ""
+        click.echo(f"  [{c.n}] {c.doc_path} ({where}chars {c.start}-{c.end}): {c.sentence}")
+    for s in answer.sentences:
+        if not s.supported:
+            click.secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
+
+
+def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
+    answer = None
+    streamed = False
+    for event in services.asker().stream(question, history, k):
+        if event.kind == "status" and not as_json and sys.stderr.isatty():
+            click.secho(f"[{event.text} ...]", dim=True, err=True)
+        elif event.kind == "token" and not as_json:
+            click.echo(event.text, nl=False)
+            streamed = True
+        elif event.kind == "answer":
+            answer = event.answer
+    if not as_json:
+        if streamed:
+            click.echo()
+        # The verified text replaces the raw stream when citations were fixed or the model abstained.
+        if answer.abstained or not streamed:
+            click.echo(answer.text)
+        elif answer.text:
+            click.secho(f"\nVerified: {answer.text}", bold=True)
+    return answer
+
+
+def _answer_json(answer: Any) -> str:
+    return json.dumps(
+        {
+            "answer": answer.text,
+            "abstained": answer.abstained,
+            "reason": answer.reason,
+            "citations": [
+                {"n": c.n, "document": c.doc_path, "sentence": c.sentence, "start": c.start, "end": c.end,
+                 "page": c.page, "score": c.score}
+                for c in answer.citations
+            ],
+            "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
+            "timings": answer.timings,
+        },
+        ensure_ascii=False,
+    )
+
+
+@main.command()
+@click.argument("question")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--k", default=8, show_default=True, help="How many sentences to retrieve.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def ask(question: str, index_dir: str | None, k: int, as_json: bool) -> None:
+    """Answer one question from the indexed documents, with cited sentences."""
+    from docqa.layout import IndexError_
+    from docqa.services import Services
+
+    services = Services(_settings(index=index_dir))
+    try:
+        answer = _stream_answer(services, question, [], k, as_json)
+    except IndexError_ as err:
+        _fail(str(err))
+        return
+    if as_json:
+        click.echo(_answer_json(answer))
+    else:
+        _print_sources(answer)
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--k", default=8, show_default=True)
+def chat(index_dir: str | None, k: int) -> None:
+    """A terminal conversation; follow-up questions use the previous turn. Ctrl-D to quit."""
+    from docqa.followup import Turn
+    from docqa.layout import IndexError_
+    from docqa.services import Services
+
+    services = Services(_settings(index=index_dir))
+    history: list[Turn] = []
+    while True:
+        try:
+            question = click.prompt("you", prompt_suffix="> ").strip()
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+        if not question:
+            continue
+        try:
+            answer = _stream_answer(services, question, history, k, False)
+        except IndexError_ as err:
+            _fail(str(err))
+            return
+        _print_sources(answer)
+        history.append(Turn(question, " ".join(s.text for s in answer.sentences) or answer.text, answer.abstained))
+
+
+@main.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False), help="Corpus the questions are about.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index to build or reuse (default: index-eval/<corpus>).")
+@click.option("--gold-from", type=click.Path(exists=True, dir_okay=False), help="Take gold sentences of the same ids from this file (cross-lingual runs).")
+@click.option("--limit", type=int, help="Only the first N questions.")
+@click.option("--retrieval-only", is_flag=True, help="Only measure recall@5; no LLM.")
+@click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
+             retrieval_only: bool, details: str | None, as_json: bool) -> None:
+    """Run a question file (../shared/eval schema) and report the project's metrics."""
+    from pathlib import Path
+
+    from docqa.evalrun import eval_index_dir, run_eval
+    from docqa.evaluate import load_questions
+    from docqa.services import Services
+
+    settings = _settings(corpus=corpus)
+    index_path = Path(index_dir) if index_dir else (eval_index_dir(settings.corpus) if corpus else settings.index)
+    services = Services(settings.with_overrides(index=index_path))
+    bars = _Bars(sys.stderr.isatty())
+    report = services.build(progress=bars)
+    bars.close()
+    click.echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
+    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:limit]
+    rows: list[dict[str, Any]] = []
+    qbar = _Bars(sys.stderr.isatty())
+    result = run_eval(services, questions, retrieval_only, lambda d, n: qbar("questions", d, n), rows)
+    qbar.close()
+    if details:
+        Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    click.echo(json.dumps(result, indent=None if as_json else 2))
 
 
 @main.command()

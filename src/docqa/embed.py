@@ -57,7 +57,7 @@ class SentenceTransformerEmbedder:
 
         torch.set_num_threads(threads)
         self._model = SentenceTransformer(name_or_path, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self._model.get_embedding_dimension() or 0)
         self.id = f"sentence-transformers:{label or name_or_path}"
         # e5-family models expect role prefixes; others take the text as is.
         self._prefixes = ("query: ", "passage: ") if "e5" in name_or_path.lower() else ("", "")

@@ -13,17 +13,23 @@ from docqa.reader import IndexReader
 from docqa.segment import detect_language
 from docqa.types import Hit
 
+# BM25 matches words, so it only helps where query and document share a language; across languages
+# it adds noise (XQuAD en→es recall@5: dense 0.98, equal-weight hybrid 0.86). Other-language hits
+# keep a small weight because names and numbers still match.
+CROSS_LANGUAGE_BM25_WEIGHT = 0.2
 RRF_K = 60  # the constant from Cormack et al. (2009); rankings here are short, so it matters little
 CANDIDATES = 40
 
 
-def rrf(rankings: Iterable[Sequence[int]], weights: Sequence[float] | None = None) -> dict[int, float]:
-    """Reciprocal-rank fusion: sum of weight / (RRF_K + rank) over the rankings an id appears in."""
+def rrf(rankings: Iterable[Sequence[int]], weights: Sequence[dict[int, float] | float] | None = None) -> dict[int, float]:
+    """Reciprocal-rank fusion: sum of weight / (RRF_K + rank) over the rankings an id appears in.
+    A weight is one number per ranking or a per-id mapping (missing ids weigh 1)."""
     scores: dict[int, float] = defaultdict(float)
     for i, ranking in enumerate(rankings):
         w = 1.0 if weights is None else weights[i]
         for rank, item in enumerate(ranking):
-            scores[item] += w / (RRF_K + rank + 1)
+            wi = w.get(item, 1.0) if isinstance(w, dict) else w
+            scores[item] += wi / (RRF_K + rank + 1)
     return dict(scores)
 
 
@@ -35,6 +41,10 @@ class Retriever:
     def query_vector(self, query: str) -> np.ndarray:
         return self.embedder.embed_queries([query])[0]
 
+    def _lexical_weights(self, table: str, ids: Sequence[int], lang: str) -> dict[int, float]:
+        langs = self.reader.store.languages(table, ids)
+        return {i: 1.0 if langs.get(i) == lang else CROSS_LANGUAGE_BM25_WEIGHT for i in ids}
+
     def rank_chunks(
         self, query: str, k: int, mode: str = "hybrid", qvec: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
@@ -45,12 +55,14 @@ class Retriever:
             qvec = self.query_vector(query) if qvec is None else qvec
             dense = self.reader.vectors.search(qvec, CANDIDATES)
         if mode in ("hybrid", "bm25"):
-            lexical = self.reader.store.bm25("chunks_fts", fts_query(query, detect_language(query)), CANDIDATES)
+            lang = detect_language(query)
+            lexical = self.reader.store.bm25("chunks_fts", fts_query(query, lang), CANDIDATES)
         if mode == "dense":
             return dense[:k]
         if mode == "bm25":
             return lexical[:k]
-        fused = rrf([[i for i, _ in dense], [i for i, _ in lexical]])
+        lex_ids = [i for i, _ in lexical]
+        fused = rrf([[i for i, _ in dense], lex_ids], [1.0, self._lexical_weights("chunks", lex_ids, lang)])
         return sorted(fused.items(), key=lambda kv: -kv[1])[:k]
 
     def sentence_hits(self, query: str, k: int, qvec: np.ndarray | None = None) -> list[Hit]:
@@ -60,10 +72,15 @@ class Retriever:
         store = self.reader.store
         chunks = self.rank_chunks(query, CANDIDATES // 4, "hybrid", qvec)
         dense = self.reader.sentence_vectors.search(qvec, CANDIDATES)
-        lexical = store.bm25("sentences_fts", fts_query(query, detect_language(query)), CANDIDATES)
+        lang = detect_language(query)
+        lexical = store.bm25("sentences_fts", fts_query(query, lang), CANDIDATES)
         members = store.chunk_sentence_ids(c for c, _ in chunks)
         chunk_rank = [sid for c, _ in chunks for sid in members.get(c, [])]
-        fused = rrf([[i for i, _ in dense], [i for i, _ in lexical], chunk_rank])
+        lex_ids = [i for i, _ in lexical]
+        fused = rrf(
+            [[i for i, _ in dense], lex_ids, chunk_rank],
+            [1.0, self._lexical_weights("sentences", lex_ids, lang), 1.0],
+        )
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         dense_of, lex_of = dict(dense), dict(lexical)
         rows = {r.id: r for r in store.sentences(i for i, _ in best)}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from docqa.answer import Asker
 from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
+from docqa.llm import LLM
 from docqa.ingest import BuildReport, Progress, build_index
 from docqa.reader import IndexReader, StaleFile, stale_files
 
@@ -14,10 +16,12 @@ from docqa.reader import IndexReader, StaleFile, stale_files
 class Services:
     """Holds settings and lazily loaded models; UIs depend on this, not on faiss or llama_cpp."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._llm = llm
         self._lock = threading.Lock()
+        self._llm_lock = threading.Lock()
         self._reader: IndexReader | None = None
 
     def embedder(self) -> Embedder:
@@ -25,6 +29,22 @@ class Services:
             if self._embedder is None:
                 self._embedder = load_embedder(self.settings.embedder, self.settings.threads)
             return self._embedder
+
+    def llm(self) -> LLM:
+        with self._llm_lock:
+            if self._llm is None:
+                from docqa.llm import LlamaCppLLM
+                from docqa.llmfile import ensure_llm
+                from docqa.prompt import SYSTEM
+
+                path = self.settings.llm_path or ensure_llm(self.settings.models_dir, log=lambda m: None)
+                llm = LlamaCppLLM(path, self.settings.threads)
+                llm.warm(SYSTEM)
+                self._llm = llm
+            return self._llm
+
+    def asker(self) -> Asker:
+        return Asker(self.reader, self.embedder(), self.llm)
 
     def build(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
         return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)

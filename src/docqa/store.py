@@ -175,6 +175,17 @@ class Store:
             out[cid].append(sid)
         return out
 
+    def languages(self, table: str, ids: Iterable[int]) -> dict[int, str]:
+        """Document language of each chunk or sentence id."""
+        ids = list(ids)
+        if not ids or table not in ("chunks", "sentences"):
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT t.id, d.lang FROM {table} t JOIN documents d ON d.id=t.doc_id WHERE t.id IN ({marks})", ids
+        )
+        return {int(i): str(lang) for i, lang in rows}
+
     def neighbours(self, sentence_id: int, before: int, after: int) -> list[SentenceRow]:
         """The sentence with up to `before`/`after` sentences around it in its document."""
         row = self.db.execute("SELECT doc_id, seq FROM sentences WHERE id=?", (sentence_id,)).fetchone()

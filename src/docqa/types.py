@@ -81,8 +81,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
-class Answer:
+class AnswerSentence:
     text: str
+    citations: tuple[int, ...]  # Citation.n values
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # the answer with verified [n] markers
     abstained: bool
+    lang: str = "en"
     citations: tuple[Citation, ...] = ()
+    sentences: tuple[AnswerSentence, ...] = ()
+    retrieved: tuple[Hit, ...] = ()  # everything retrieved, for "show retrieved" and abstention hints
+    reason: str = ""  # why it abstained: weak evidence | model found no answer | no supported sentence
     timings: dict[str, float] = field(default_factory=dict)

@@ -51,6 +51,9 @@ class VectorIndex:
 
         return sorted(int(i) for i in faiss.vector_to_array(self._index.id_map))  # type: ignore[attr-defined]
 
+    def vector(self, id_: int) -> np.ndarray:
+        return np.asarray(self._index.reconstruct(int(id_)), dtype=np.float32)  # type: ignore[attr-defined]
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(chunk id, cosine) best first for one query vector."""
         if len(self) == 0:

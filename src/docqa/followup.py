@@ -1,0 +1,52 @@
+"""Cheap follow-up handling: detect an elliptical question and make it standalone without the LLM."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from docqa.lexical import fold
+
+# Words that lean on an earlier turn: connectors that open a question, and pronouns/deictics.
+_OPENERS = {"y", "e", "entonces", "tambien", "and", "also", "so", "then", "what about", "how about"}
+_ANAPHORA = set(
+    "el ella ellos ellas ello su sus suyo suya eso esto esa ese esos esas aquel alli ahi entonces "
+    "he she it they him her them his hers its their theirs that this those these there".split()
+)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str  # the answer text shown, without citation markers
+    abstained: bool = False
+
+
+def is_followup(question: str) -> bool:
+    words = _WORD.findall(fold(question))
+    if not words:
+        return False
+    if words[0] in _OPENERS or " ".join(words[:2]) in _OPENERS:
+        return True
+    # Spanish "él" folds to "el", the article, so only count it when it is not followed by a noun-like word.
+    anaphoric = [w for w in words if w in _ANAPHORA and w != "el"]
+    return bool(anaphoric) or len(words) <= 3
+
+
+def standalone(question: str, history: Sequence[Turn]) -> str:
+    """The retrieval query: a follow-up carries the previous question and answer with it."""
+    if not history or not is_followup(question):
+        return question
+    last = history[-1]
+    context = last.question if last.abstained else f"{last.question} {last.answer}"
+    return f"{question} ({context})"
+
+
+def history_note(question: str, history: Sequence[Turn]) -> str:
+    """A one-line reminder of the previous turn for the prompt, only for follow-ups."""
+    if not history or not is_followup(question) or history[-1].abstained:
+        return ""
+    last = history[-1]
+    return f'the user asked "{last.question}" and the answer was "{last.answer}"'

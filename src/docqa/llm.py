@@ -1,0 +1,64 @@
+"""The LLM seam: a Protocol that streams a completion, and the llama.cpp implementation."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator, Protocol, runtime_checkable
+
+STOP = ["<|im_end|>", "<|endoftext|>", "<|im_start|>"]
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """Streams the assistant's reply to a system + user message; greedy, so answers are repeatable."""
+
+    id: str
+    last_prompt_tokens: int
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]: ...
+
+
+def chatml(system: str, user: str) -> tuple[str, str]:
+    """The Qwen chat template, split into the fixed system prefix and the per-question rest."""
+    prefix = f"<|im_start|>system\n{system}<|im_end|>\n"
+    return prefix, f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+
+
+class LlamaCppLLM:
+    """llama-cpp-python on the CPU. One Llama object is not thread-safe, so every call holds a lock."""
+
+    def __init__(self, model_path: Path, threads: int, n_ctx: int = 2048) -> None:
+        from llama_cpp import Llama
+
+        self._llama = Llama(
+            model_path=str(model_path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+            n_batch=512, verbose=False,
+        )
+        self._lock = threading.Lock()
+        self.id = f"llama.cpp:{model_path.name}"
+        self.last_prompt_tokens = 0
+
+    def _tokens(self, text: str) -> list[int]:
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def warm(self, system: str) -> None:
+        """Evaluate the fixed system prefix once; llama.cpp then reuses it from the KV cache,
+        because every prompt starts with the same tokens."""
+        prefix, _ = chatml(system, "")
+        with self._lock:
+            self._llama.reset()
+            self._llama.eval(self._tokens(prefix))
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+        prefix, rest = chatml(system, user)
+        with self._lock:
+            tokens = self._tokens(prefix + rest)
+            self.last_prompt_tokens = len(tokens)
+            for part in self._llama.create_completion(
+                tokens, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
+                stop=STOP, stream=True,
+            ):
+                text = part["choices"][0]["text"]  # type: ignore[index]
+                if text:
+                    yield text

@@ -1,0 +1,93 @@
+"""Check every answer sentence against the evidence it cites; fix, drop or mark citations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from docqa.lexical import terms
+from docqa.segment import detect_language
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_STOP = set(
+    "the a an of in on at to for and or is are was were be by with from that this what which who "
+    "el la los las un una unos unas de del en y o que se su sus por con para al es son fue lo le les "
+    "como mas más pero sobre entre".split()
+)
+SUPPORT_MIN = 0.5  # below this a citation is not trusted (calibration in README)
+# multilingual-e5 cosines crowd into [0.7, 1]; this maps "unrelated" to 0 and "paraphrase" to 1.
+COS_FLOOR, COS_FULL = 0.80, 0.90
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the answer sentence without markers
+    cited: tuple[int, ...]  # 1-based evidence numbers after verification
+    support: float
+    supported: bool
+
+
+def parse(answer: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Answer sentences with the [n] markers the model wrote after or inside them."""
+    from sentencex import segment
+
+    out = []
+    for piece in segment(lang, answer.strip()):
+        numbers = tuple(int(n) for m in _MARKER.finditer(piece) for n in re.split(r"[,;]", m.group(1)))
+        text = _MARKER.sub("", piece).strip()
+        if text:
+            out.append((text, numbers))
+        elif numbers and out:  # a marker segmented on its own belongs to the sentence before it
+            out[-1] = (out[-1][0], out[-1][1] + numbers)
+    return out
+
+
+def content_terms(text: str, lang: str) -> set[str]:
+    return {t for t in terms(text, lang) if t not in _STOP and (len(t) > 2 or t.isdigit())}
+
+
+def lexical_support(claim: str, claim_lang: str, evidence: str, evidence_lang: str) -> float:
+    """Share of the claim's content words found in the evidence sentence."""
+    wanted = content_terms(claim, claim_lang)
+    if not wanted:
+        return 0.0
+    have = content_terms(evidence, evidence_lang) | content_terms(evidence, claim_lang)
+    return len(wanted & have) / len(wanted)
+
+
+def semantic_support(cosine: float) -> float:
+    return float(np.clip((cosine - COS_FLOOR) / (COS_FULL - COS_FLOOR), 0.0, 1.0))
+
+
+def verify(
+    answer: str,
+    lang: str,
+    evidence: Sequence[str],
+    claim_vectors: np.ndarray | None,
+    evidence_vectors: np.ndarray | None,
+) -> list[Claim]:
+    """Score each answer sentence against each evidence sentence; keep cited evidence that supports
+    it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported."""
+    parsed = parse(answer, lang)
+    ev_langs = [detect_language(e, lang) for e in evidence]
+    claims = []
+    for i, (text, cited) in enumerate(parsed):
+        scores = []
+        for j, ev in enumerate(evidence):
+            lex = lexical_support(text, lang, ev, ev_langs[j])
+            sem = 0.0
+            if claim_vectors is not None and evidence_vectors is not None and i < len(claim_vectors):
+                sem = semantic_support(float(claim_vectors[i] @ evidence_vectors[j]))
+            scores.append(max(lex, sem))
+        kept = tuple(dict.fromkeys(n for n in cited if 1 <= n <= len(evidence) and scores[n - 1] >= SUPPORT_MIN))
+        if not kept and scores:
+            # Earlier evidence ranks higher, so ties go to the better-retrieved sentence.
+            best = max(range(len(scores)), key=lambda j: (scores[j], -j))
+            if scores[best] >= SUPPORT_MIN:
+                kept = (best + 1,)
+        support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
+        claims.append(Claim(text, kept, round(support, 3), bool(kept)))
+    return claims

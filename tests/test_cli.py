@@ -1,0 +1,65 @@
+"""The `docqa` CLI as a user runs it: JSON reports, status, skipped files and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from docqa import cli, services
+from fakes import FakeEmbedder
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(services, "load_embedder", lambda spec, threads: FakeEmbedder(id=f"sentence-transformers:{spec}"))
+    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
+    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "index"))
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli.main, list(args))
+
+    return invoke
+
+
+def test_index_json_is_one_object_with_the_report(run, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    (corpus / "vacío.txt").write_text("   ")
+    result = run("index", "--corpus", str(corpus), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for key in ("documents", "chunks", "sentences", "added", "updated", "removed", "unchanged", "skipped", "seconds"):
+        assert key in report
+    assert report["documents"] == 3 and report["added"] == 3
+    assert report["skipped"] == [{"path": "vacío.txt", "reason": "empty: no text to index"}]
+    assert "skipped vacío.txt: empty" in result.stderr
+
+
+def test_status_reports_stale_files(run, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("index", "--corpus", str(corpus)).exit_code == 0
+    status = json.loads(run("status", "--corpus", str(corpus), "--json").stdout)
+    assert status["documents"] == 3 and status["stale"] == [] and status["embedder"] == "sentence-transformers:fake"
+    assert status["built_at"] and status["chunks"] > 0 and status["sentences"] > status["chunks"]
+    (corpus / "nuevo.txt").write_text("Texto nuevo.")
+    (corpus / "english.txt").unlink()
+    stale = json.loads(run("status", "--corpus", str(corpus), "--json").stdout)["stale"]
+    assert stale == [{"path": "nuevo.txt", "change": "added"}, {"path": "english.txt", "change": "deleted"}]
+
+
+def test_errors_are_messages_with_a_fix_and_nonzero_exit(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("status")
+    assert result.exit_code == 1 and "run `docqa index`" in result.stderr and "Traceback" not in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "a.txt").write_text("")
+    result = run("index", "--corpus", str(empty))
+    assert result.exit_code == 1 and "nothing usable" in result.stderr
+
+
+def test_flags_override_environment(run, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
+    assert run("index").exit_code == 0
+    other = tmp_path / "other-index"
+    assert run("index", "--index", str(other), "--json").exit_code == 0
+    assert (other / "CURRENT").is_file()
