@@ -35,3 +35,29 @@ class FakeEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+class ScriptedLLM:
+    """Replies with `script(user_message)`, streamed a few characters at a time; records prompts."""
+
+    id = "fake-llm"
+
+    def __init__(self, script) -> None:  # type: ignore[no-untyped-def]
+        self.script = script
+        self.prompts: list[str] = []
+        self.last_prompt_tokens = 0
+
+    def stream(self, system: str, user: str, max_tokens: int):  # type: ignore[no-untyped-def]
+        self.prompts.append(user)
+        self.last_prompt_tokens = len((system + user).split())
+        reply = self.script(user)
+        for i in range(0, len(reply), 4):
+            yield reply[i : i + 4]
+
+
+def source_number(user: str, needle: str) -> int:
+    """The [n] of the first evidence line containing `needle`, or 0."""
+    for line in user.splitlines():
+        if line.startswith("[") and needle in line:
+            return int(line[1 : line.index("]")])
+    return 0

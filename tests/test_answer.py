@@ -1,0 +1,104 @@
+"""The answer pipeline with a scripted fake LLM: citations, verification, abstention, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from docqa.answer import Asker
+from docqa.followup import Turn, is_followup, standalone
+from docqa.prompt import ABSTAIN
+from docqa.services import Services
+from docqa.verify import parse
+from fakes import ScriptedLLM, source_number
+
+WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
+BLINKEN = "encabezada por el secretario de Estado, Antony Blinken"
+
+
+def _asker(services: Services, script, gate=None) -> tuple[Asker, ScriptedLLM]:  # type: ignore[no-untyped-def]
+    services.build()
+    llm = ScriptedLLM(script)
+    return Asker(services.reader, services.embedder(), lambda: llm, gate=gate), llm
+
+
+def test_answer_cites_the_sentence_it_used(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}].")
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert not answer.abstained and "Washington" in answer.text
+    assert len(answer.citations) == 1
+    cite = answer.citations[0]
+    assert cite.doc_path == "seed.txt" and cite.sentence.startswith(WASHINGTON)
+    doc = services.reader().store.document("seed.txt")
+    assert doc is not None and doc.text[cite.start : cite.end] == cite.sentence
+    assert "[1]" in answer.text and answer.timings["prompt_tokens"] > 0 and "Answer in Spanish." in llm.prompts[0]
+
+
+def test_wrong_citation_is_replaced_by_the_supporting_sentence(services: Services) -> None:
+    def script(user: str) -> str:
+        right = source_number(user, "Washington")
+        wrong = 1 if right != 1 else 2
+        return f"Las delegaciones se reunirán en Washington [{wrong}]."
+
+    asker, _ = _asker(services, script)
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert [c.sentence.startswith(WASHINGTON) for c in answer.citations] == [True]
+
+
+def test_citation_outside_the_evidence_is_never_shown(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: "Se reunirán en Washington [42].")
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    evidence = [line for line in llm.prompts[0].splitlines() if line.startswith("[")]
+    assert answer.citations and all(any(c.sentence in line for line in evidence) for c in answer.citations)
+
+
+def test_unsupported_sentence_is_marked(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}]. El presidente de Francia celebró el acuerdo con un banquete.")
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert [s.supported for s in answer.sentences] == [True, False]
+    assert answer.sentences[1].citations == ()
+
+
+def test_invented_answer_abstains(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: "El primer ministro de Canadá felicitó a Ottawa por el pacto comercial [1].")
+    answer = asker.ask("¿Qué dijo el primer ministro de Canadá?")
+    assert answer.abstained and answer.citations == () and answer.text == ABSTAIN["es"]
+
+
+@pytest.mark.parametrize("question,lang", [("¿Cuántos migrantes cruzaron la frontera?", "es"), ("How many migrants crossed the border?", "en")])
+def test_model_not_found_gives_the_fixed_sentence_in_the_question_language(services: Services, question: str, lang: str) -> None:
+    asker, _ = _asker(services, lambda u: "NOT_FOUND")
+    answer = asker.ask(question)
+    assert answer.abstained and answer.text == ABSTAIN[lang] and answer.citations == ()
+    assert answer.retrieved  # the UI can still point at the closest documents
+
+
+def test_weak_evidence_abstains_without_calling_the_model(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: "Washington [1].", gate=(0.99, 0.99))
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert answer.abstained and answer.reason == "weak evidence" and llm.prompts == []
+
+
+def test_not_found_is_never_streamed(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: "NOT_FOUND")
+    tokens = [e.text for e in asker.stream("¿Cuántos migrantes cruzaron la frontera?") if e.kind == "token"]
+    assert tokens == []
+
+
+def test_follow_up_retrieves_with_the_previous_turn(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: f"Es secretario de Estado [{source_number(u, 'Blinken')}].")
+    history = [Turn("¿Quién encabezó la delegación de Estados Unidos?", "Antony Blinken")]
+    answer = asker.ask("¿Y qué cargo tiene?", history)
+    assert any(BLINKEN in c.sentence for c in answer.citations)
+    assert "Antony Blinken" in llm.prompts[0]
+
+
+def test_followup_detection() -> None:
+    assert is_followup("¿Y qué cargo tiene?") and is_followup("And where is it?") and is_followup("What about him?")
+    assert not is_followup("¿Quién encabezó la delegación de Estados Unidos que visitó México?")
+    assert standalone("¿Dónde está la sede de la ONU?", [Turn("a", "b")]) == "¿Dónde está la sede de la ONU?"
+
+
+def test_parse_markers() -> None:
+    assert parse("Washington [1]. En enero [2, 3]. Fin[4][5].", "es") == [
+        ("Washington.", (1,)), ("En enero.", (2, 3)), ("Fin.", (4, 5))
+    ]
