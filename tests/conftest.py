@@ -9,9 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from docqa.config import load_settings  # noqa: E402
-from docqa.services import Services  # noqa: E402
-from fakes import FakeEmbedder  # noqa: E402
+from fakes import FakeEmbedder
+
+from docqa.config import load_settings
+from docqa.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
 from docqa.followup import Turn, is_followup, standalone
 from docqa.prompt import ABSTAIN
 from docqa.services import Services
 from docqa.verify import parse
-from fakes import ScriptedLLM, source_number
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
 BLINKEN = "encabezada por el secretario de Estado, Antony Blinken"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fakes import FakeEmbedder
 
 from docqa import cli, services
-from fakes import FakeEmbedder
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import FakeEmbedder
 
 from docqa import layout
 from docqa.ingest import NothingIndexed
 from docqa.reader import IndexReader
 from docqa.services import Services
-from fakes import FakeEmbedder
 
 
 def test_build_stores_sentences_chunks_and_vectors(services: Services) -> None:

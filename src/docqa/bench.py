@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from docqa.config import Settings
 from docqa.evaluate import gold_in, load_questions

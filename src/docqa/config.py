@@ -25,7 +25,7 @@ class Settings:
     threads: int = max(1, os.cpu_count() or 1)
     llm_path: Path | None = None
 
-    def with_overrides(self, **kw: object) -> "Settings":
+    def with_overrides(self, **kw: object) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}
         for key in ("corpus", "index", "models_dir", "llm_path"):
             if key in clean:

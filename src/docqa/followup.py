@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from docqa.lexical import fold
 
 # Words that lean on an earlier turn: connectors that open a question, and pronouns/deictics.
 _OPENERS = {"y", "e", "entonces", "tambien", "and", "also", "so", "then", "what about", "how about"}
-_ANAPHORA = set(
-    "el ella ellos ellas ello su sus suyo suya eso esto esa ese esos esas aquel alli ahi entonces "
-    "he she it they him her them his hers its their theirs that this those these there".split()
-)
+_ANAPHORA = {
+    "el", "ella", "ellos", "ellas", "ello", "su", "sus", "suyo", "suya", "eso", "esto", "esa", "ese", "esos",
+    "esas", "aquel", "alli", "ahi", "entonces", "he", "she", "it", "they", "him", "her", "them", "his",
+    "hers", "its", "their", "theirs", "that", "this", "those", "these", "there",
+}
 _WORD = re.compile(r"\w+")
 
 

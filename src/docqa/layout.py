@@ -47,7 +47,7 @@ class Manifest:
     corpus: str
 
     @classmethod
-    def load(cls, folder: Path) -> "Manifest":
+    def load(cls, folder: Path) -> Manifest:
         data = json.loads((folder / MANIFEST).read_text("utf-8"))
         return cls(
             schema=int(data["schema"]),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 LLM_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 LLM_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from docqa.answer import Asker
 from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
-from docqa.llm import LLM
 from docqa.ingest import BuildReport, Progress, build_index
+from docqa.llm import LLM
 from docqa.reader import IndexReader, StaleFile, stale_files
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from docqa.lexical import fts_document
 from docqa.types import Chunk, Document, Sentence
@@ -132,7 +132,7 @@ class Store:
         return {r[1]: DocumentRecord(*r) for r in rows}
 
     def counts(self) -> dict[str, int]:
-        one = lambda sql: int(self.db.execute(sql).fetchone()[0])  # noqa: E731
+        one = lambda sql: int(self.db.execute(sql).fetchone()[0])
         return {
             "documents": one("SELECT count(*) FROM documents"),
             "chunks": one("SELECT count(*) FROM chunks"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -12,11 +12,12 @@ from docqa.lexical import terms
 from docqa.segment import detect_language
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_STOP = set(
-    "the a an of in on at to for and or is are was were be by with from that this what which who "
-    "el la los las un una unos unas de del en y o que se su sus por con para al es son fue lo le les "
-    "como mas más pero sobre entre".split()
-)
+_STOP = {
+    "the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "are", "was", "were", "be",
+    "by", "with", "from", "that", "this", "what", "which", "who", "el", "la", "los", "las", "un", "una",
+    "unos", "unas", "de", "del", "en", "y", "o", "que", "se", "su", "sus", "por", "con", "para", "al", "es",
+    "son", "fue", "lo", "le", "les", "como", "mas", "más", "pero", "sobre", "entre",
+}
 SUPPORT_MIN = 0.5  # below this a citation is not trusted (calibration in README)
 # multilingual-e5 cosines crowd into [0.7, 1]; this maps "unrelated" to 0 and "paraphrase" to 1.
 COS_FLOOR, COS_FULL = 0.80, 0.90

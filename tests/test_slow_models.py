@@ -1,0 +1,105 @@
+"""Real-model tests: the packaged multilingual embedder and the packaged Qwen GGUF on the seed article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import EVAL, REPO, SEED
+
+from docqa.config import load_settings
+from docqa.evaluate import gold_in, load_questions
+from docqa.followup import Turn
+from docqa.retrieve import Retriever
+from docqa.services import Services
+
+pytestmark = pytest.mark.slow
+WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
+BLINKEN = "Antony Blinken"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    root = tmp_path_factory.mktemp("real")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / SEED.name).write_text(SEED.read_text("utf-8"), "utf-8")
+    settings = load_settings({}).with_overrides(corpus=corpus, index=root / "index", models_dir=REPO / "models")
+    services = Services(settings)
+    services.build()
+    return services
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["¿Dónde se reunirán nuevamente las delegaciones?", "Where will the two delegations meet again?"],
+)
+def test_real_embedder_finds_the_sentence_in_both_languages(real: Services, question: str) -> None:
+    hits = Retriever(real.reader(), real.embedder()).sentence_hits(question, 3)
+    assert any(h.text.startswith(WASHINGTON) for h in hits)
+
+
+@pytest.mark.skipif(not (EVAL / "xquad").is_dir(), reason="../shared/eval/xquad is absent")
+def test_real_embedder_cross_lingual_recall_on_xquad(tmp_path: Path) -> None:
+    xquad = EVAL / "xquad"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in sorted(p.name for p in (xquad / "corpus" / "es").iterdir())[:3]:
+        (corpus / name).write_bytes((xquad / "corpus" / "es" / name).read_bytes())
+    services = Services(load_settings({}).with_overrides(corpus=corpus, index=tmp_path / "index"))
+    services.build()
+    docs = {p.name for p in corpus.iterdir()}
+    questions = [
+        q for q in load_questions(xquad / "questions.dev.en.jsonl", xquad / "questions.dev.es.jsonl")
+        if q.answerable and q.gold_sentences and _doc_of(q.id, xquad) in docs
+    ][:30]
+    retriever = Retriever(services.reader(), services.embedder())
+    store = services.reader().store
+    found = 0
+    for q in questions:
+        ids = [c for c, _ in retriever.rank_chunks(q.question, 5)]
+        texts = [store.db.execute("SELECT text FROM chunks WHERE id=?", (i,)).fetchone()[0] for i in ids]
+        found += any(gold_in(t, q.gold_sentences) for t in texts)
+    assert len(questions) >= 20 and found / len(questions) >= 0.85
+
+
+def _doc_of(qid: str, xquad: Path) -> str:
+    import json
+
+    for line in (xquad / "questions.dev.es.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        if row["id"] == qid:
+            return row.get("doc_file", "")
+    return ""
+
+
+def test_real_llm_answers_and_cites_the_right_sentence(real: Services) -> None:
+    answer = real.asker().ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert not answer.abstained and "washington" in answer.text.lower()
+    assert any(c.sentence.startswith(WASHINGTON) for c in answer.citations)
+    assert answer.timings["prompt_tokens"] > 0 and answer.timings["ttft_s"] > 0
+
+
+def test_real_llm_answers_english_question_in_english(real: Services) -> None:
+    answer = real.asker().ask("Where will the two delegations meet again?")
+    assert not answer.abstained and "washington" in answer.text.lower() and answer.lang == "en"
+    assert any(c.sentence.startswith(WASHINGTON) for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did the Prime Minister of Canada say about the agreement?", "¿Cuántos migrantes cruzaron la frontera en 2023 según el texto?"],
+)
+def test_real_llm_abstains_when_the_document_lacks_the_answer(real: Services, question: str) -> None:
+    answer = real.asker().ask(question)
+    assert answer.abstained and answer.citations == ()
+
+
+def test_real_follow_up(real: Services) -> None:
+    asker = real.asker()
+    first = asker.ask("¿Quién encabezó la delegación de Estados Unidos que visitó México?")
+    assert not first.abstained and "blinken" in first.text.lower()
+    history = [Turn("¿Quién encabezó la delegación de Estados Unidos que visitó México?", " ".join(s.text for s in first.sentences))]
+    follow = asker.ask("¿Y qué cargo tiene?", history)
+    assert not follow.abstained and "secretario de estado" in follow.text.lower()
+    assert any(BLINKEN in c.sentence for c in follow.citations)
