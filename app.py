@@ -1,31 +1,151 @@
-"""Streamlit page: a thin view over docqa.services (index status until the chat lands)."""
+"""Streamlit chat page: a thin view over docqa.services; all logic lives in the package."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from docqa.config import load_settings
+from docqa.config import SUPPORTED_EXTENSIONS, load_settings
+from docqa.followup import Turn
+from docqa.render import answer_markdown, document_html, location, passage_html
 from docqa.services import Services
+from docqa.uploads import save_upload
 
 st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
 
 
-@st.cache_resource(show_spinner="Loading docqa ...")
-def services() -> Services:
-    return Services(load_settings())
+@st.cache_resource(show_spinner="Loading the embedder and the local LLM (about 15 s, once per server) ...")
+def load_services() -> Services:
+    services = Services(load_settings())
+    services.embedder()
+    services.llm()
+    return services
 
 
-st.title("docqa")
-st.caption("Private, offline Q&A over your own documents.")
-try:
-    info = services().status()
-except Exception as err:  # noqa: BLE001 - every index problem is shown as a message, not a traceback
-    st.error(str(err))
-    st.stop()
-cols = st.columns(3)
-cols[0].metric("Documents", info["documents"])
-cols[1].metric("Chunks", info["chunks"])
-cols[2].metric("Sentences", info["sentences"])
-st.write(f"Embedder: `{info['embedder']}` · built at {info['built_at']}")
-if info["stale"]:
-    st.warning("Files changed since the build; run `docqa index`:\n" + "\n".join(f"- {s['change']}: {s['path']}" for s in info["stale"]))
+def sidebar(services: Services) -> tuple[int, bool]:
+    with st.sidebar:
+        st.header("Index")
+        try:
+            info = services.status()
+        except Exception as err:  # noqa: BLE001 - a missing or mismatched index is a message, not a traceback
+            st.error(str(err))
+            info = None
+        if info:
+            st.markdown(
+                f"**{info['documents']}** documents · **{info['chunks']}** chunks · {info['sentences']} sentences  \n"
+                f"Embedder `{info['embedder']}`  \nBuilt {info['built_at']}"
+            )
+            if info["stale"]:
+                st.warning(
+                    "Changed since the build:\n" + "\n".join(f"- {s['change']}: `{s['path']}`" for s in info["stale"])
+                )
+        if st.button("Rebuild index", help="Embeds only new or changed files; answers keep using the old index until done."):
+            bar = st.progress(0.0, text="Starting ...")
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.progress(done / total if total else 1.0, text=f"{stage}: {done}/{total}")
+
+            try:
+                report = services.build(progress=progress)
+                st.success(f"Index updated: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed.")
+                for s in report.skipped:
+                    st.warning(f"Skipped {s.path}: {s.reason}")
+            except Exception as err:  # noqa: BLE001
+                st.error(str(err))
+        st.header("Add documents")
+        files = st.file_uploader("Upload", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True)
+        if files and st.button("Save to corpus"):
+            for f in files:
+                result = save_upload(services.settings.corpus, f.name, f.getvalue(), int(services.settings.max_file_mb * 1e6))
+                (st.success if result.saved_as else st.error)(f"{f.name}: {result.message}")
+        st.header("Chat")
+        k = st.slider("Sources to retrieve", 3, 15, 8)
+        show_all = st.checkbox("Show everything retrieved")
+        if st.button("Clear conversation"):
+            st.session_state.messages = []
+            st.rerun()
+    return k, show_all
+
+
+def show_sources(services: Services, answer, key: str, show_all: bool) -> None:  # type: ignore[no-untyped-def]
+    if answer.abstained:
+        closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
+        hint = f" The closest documents were: {', '.join(closest)}." if closest else ""
+        st.caption(f"Try rephrasing, or add a document that covers this.{hint}")
+    elif answer.citations:
+        st.markdown("**Sources**")
+        store = services.reader().store
+        for c in answer.citations:
+            with st.expander(f"[{c.n}] {c.doc_path} — {location(c)}"):
+                hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
+                if hit is not None:
+                    st.html(passage_html(store.neighbours(hit.sentence_id, 2, 2), hit.sentence_id))
+                if st.toggle("Read the whole document", key=f"{key}-doc-{c.n}"):
+                    doc = store.document(c.doc_path)
+                    if doc is not None:
+                        st.html(document_html(doc.text, c.start, c.end))
+    if show_all and answer.retrieved:
+        with st.expander("Everything retrieved"):
+            for h in answer.retrieved:
+                st.html(f"<div><code>{h.score:.4f}</code> {_esc(h.doc_path)}: {_esc(h.text)}</div>")
+
+
+def _esc(text: str) -> str:
+    from html import escape
+
+    return escape(text)
+
+
+def main() -> None:
+    st.title("docqa")
+    st.caption("Private, offline answers from your documents, with the exact sentences they come from.")
+    services = load_services()
+    k, show_all = sidebar(services)
+    messages = st.session_state.setdefault("messages", [])
+    for i, m in enumerate(messages):
+        with st.chat_message(m["role"]):
+            if m["role"] == "user":
+                st.text(m["content"])
+            else:
+                render_answer(services, m["answer"], f"m{i}", show_all)
+    question = st.chat_input("Ask about your documents (Spanish or English)")
+    if not question:
+        return
+    with st.chat_message("user"):
+        st.text(question)
+    history = [Turn(m["question"], m["plain"], m["answer"].abstained) for m in messages if m["role"] == "assistant"]
+    messages.append({"role": "user", "content": question})
+    with st.chat_message("assistant"):
+        answer = None
+        status = st.status("Retrieving passages ...")
+        try:
+            events = services.asker().stream(question, history, k)
+            placeholder = st.empty()
+            text = ""
+            for event in events:
+                if event.kind == "status" and event.text == "thinking":
+                    status.update(label="Thinking (the local model needs a few seconds) ...")
+                elif event.kind == "token":
+                    text += event.text
+                    placeholder.markdown(_esc(text) + " ▌")
+                elif event.kind == "answer":
+                    answer = event.answer
+            placeholder.empty()
+            status.update(label="Done", state="complete")
+        except Exception as err:  # noqa: BLE001
+            status.update(label="Failed", state="error")
+            st.error(str(err))
+            return
+        render_answer(services, answer, f"m{len(messages)}", show_all)
+    plain = " ".join(s.text for s in answer.sentences) or answer.text
+    messages.append({"role": "assistant", "answer": answer, "question": question, "plain": plain})
+
+
+def render_answer(services: Services, answer, key: str, show_all: bool) -> None:  # type: ignore[no-untyped-def]
+    if answer.abstained:
+        st.info(answer.text, icon="🔎")
+    else:
+        st.markdown(answer_markdown(answer))
+    show_sources(services, answer, key, show_all)
+
+
+main()

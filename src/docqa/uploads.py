@@ -1,0 +1,60 @@
+"""Save uploaded files into the corpus: type and size limits, safe names, never overwriting."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from docqa.config import SUPPORTED_EXTENSIONS
+
+_UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    original: str
+    saved_as: str | None  # corpus-relative name, or None when rejected
+    message: str
+
+
+def safe_name(name: str) -> str:
+    """A plain file name: no folders, no leading dots, no control or shell-special characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = _UNSAFE.sub("_", stem).strip(" ._") or "document"
+    ext = _UNSAFE.sub("", ext).lower()
+    return f"{stem[:100]}.{ext}" if ext else stem[:100]
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    path = folder / name
+    stem, suffix = path.stem, path.suffix
+    n = 1
+    while path.exists():
+        path = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return path
+
+
+def save_upload(corpus: Path, name: str, data: bytes, max_bytes: int) -> UploadResult:
+    clean = safe_name(name)
+    suffix = Path(clean).suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        return UploadResult(name, None, f"rejected: '{suffix or 'no extension'}' is not a supported type ({', '.join(SUPPORTED_EXTENSIONS)})")
+    if len(data) > max_bytes:
+        return UploadResult(name, None, f"rejected: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    if not data.strip():
+        return UploadResult(name, None, "rejected: the file is empty")
+    corpus.mkdir(parents=True, exist_ok=True)
+    target = _free_name(corpus, clean)
+    # O_EXCL: if another tab saved the same name a moment ago, fail instead of overwriting it.
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    note = "" if target.name == clean else f" (a file named {clean} already exists)"
+    return UploadResult(name, target.name, f"saved as {target.name}{note}; rebuild the index to include it")

@@ -1,0 +1,84 @@
+"""The Streamlit page through AppTest, with the fake embedder and a scripted LLM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from docqa import services as services_module
+from docqa.config import load_settings
+from docqa.services import Services
+from fakes import FakeEmbedder, ScriptedLLM, source_number
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _script(user: str) -> str:
+    if "Washington" in user and ("reunir" in user.split("Question:")[-1] or "meet" in user.split("Question:")[-1]):
+        return f"Se reunirán en Washington [{source_number(user, 'Washington')}]."
+    if "cargo" in user.split("Question:")[-1]:
+        return f"Es secretario de Estado [{source_number(user, 'Blinken')}]."
+    if "encabez" in user.split("Question:")[-1]:
+        return f"La encabezó Antony Blinken [{source_number(user, 'Blinken')}]."
+    return "NOT_FOUND"
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
+    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
+    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
+    llm = ScriptedLLM(_script)
+    monkeypatch.setattr(Services, "llm", lambda self: llm)
+    Services(load_settings()).build()
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_status_in_sidebar(app: AppTest) -> None:
+    text = " ".join(m.value for m in app.sidebar.markdown)
+    assert "**3** documents" in text
+
+
+def test_ask_shows_answer_and_sources(app: AppTest) -> None:
+    _ask(app, "¿Dónde se reunirán nuevamente las delegaciones?")
+    answer = app.chat_message[-1]
+    assert any("Washington" in m.value and "[1]" in m.value for m in answer.markdown)
+    labels = [e.label for e in app.expander]
+    assert any(label.startswith("[1] seed.txt") for label in labels)
+    # Past answers keep their sources when the page reruns.
+    app.run()
+    assert any(e.label.startswith("[1] seed.txt") for e in app.expander)
+
+
+def test_abstention_looks_different(app: AppTest) -> None:
+    _ask(app, "¿Cuántos migrantes cruzaron la frontera?")
+    assert [i.value for i in app.info] == ["No encuentro esa información en los documentos."]
+    assert not [e for e in app.expander if e.label.startswith("[")]
+    assert any("closest documents" in c.value for c in app.caption)
+
+
+def test_follow_up_uses_the_conversation(app: AppTest) -> None:
+    _ask(app, "¿Quién encabezó la delegación de Estados Unidos?")
+    _ask(app, "¿Y qué cargo tiene?")
+    assert any("secretario de Estado" in m.value for m in app.chat_message[-1].markdown)
+
+
+def test_clear_conversation(app: AppTest) -> None:
+    _ask(app, "¿Dónde se reunirán nuevamente las delegaciones?")
+    next(b for b in app.sidebar.button if b.label == "Clear conversation").click().run()
+    assert len(app.chat_message) == 0

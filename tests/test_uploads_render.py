@@ -1,0 +1,39 @@
+"""Uploads (limits, safe names, no overwrite) and HTML rendering (always escaped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docqa.render import answer_markdown, document_html, passage_html
+from docqa.store import SentenceRow
+from docqa.types import Answer, AnswerSentence
+from docqa.uploads import safe_name, save_upload
+
+
+def test_safe_names() -> None:
+    assert safe_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_name("..\\..\\evil.md") == "evil.md"
+    assert safe_name(".hidden.TXT") == "hidden.txt"
+    assert safe_name("informe año 2024; rm -rf.pdf") == "informe año 2024_ rm -rf.pdf"
+
+
+def test_upload_rejections_and_no_overwrite(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    assert save_upload(corpus, "virus.exe", b"MZ", 1000).saved_as is None
+    assert "not a supported type" in save_upload(corpus, "virus.exe", b"MZ", 1000).message
+    assert "over the" in save_upload(corpus, "big.txt", b"x" * 2000, 1000).message
+    assert "empty" in save_upload(corpus, "empty.txt", b"  ", 1000).message
+    first = save_upload(corpus, "nota.txt", b"uno", 1000)
+    second = save_upload(corpus, "nota.txt", b"dos", 1000)
+    assert (first.saved_as, second.saved_as) == ("nota.txt", "nota (1).txt")
+    assert (corpus / "nota.txt").read_bytes() == b"uno" and "already exists" in second.message
+
+
+def test_document_text_is_escaped() -> None:
+    evil = "<script>alert('x')</script> <img src=x onerror=alert(1)>"
+    html = document_html(f"Antes. {evil} Después.", 7, 7 + len(evil))
+    assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
+    row = SentenceRow(1, "d.html", 0, 0, len(evil), None, 1, evil)
+    assert "<script>" not in passage_html([row], 1) and "<mark" in passage_html([row], 1)
+    answer = Answer("x", False, sentences=(AnswerSentence(evil, (1,), True),))
+    assert "<script>" not in answer_markdown(answer)
