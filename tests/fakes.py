@@ -42,15 +42,20 @@ class ScriptedLLM:
 
     id = "fake-llm"
 
-    def __init__(self, script) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, script, watch_prob: float | None = None) -> None:  # type: ignore[no-untyped-def]
         self.script = script
+        self.watch_prob = watch_prob
         self.prompts: list[str] = []
         self.last_prompt_tokens = 0
+        self.last_watch_prob = 0.0
 
-    def stream(self, system: str, user: str, max_tokens: int):  # type: ignore[no-untyped-def]
+    def stream(self, system: str, user: str, max_tokens: int, watch: str = ""):  # type: ignore[no-untyped-def]
         self.prompts.append(user)
         self.last_prompt_tokens = len((system + user).split())
         reply = self.script(user)
+        self.last_watch_prob = 1.0 if watch and reply.startswith(watch) else 0.0
+        if self.watch_prob is not None:
+            self.last_watch_prob = self.watch_prob
         for i in range(0, len(reply), 4):
             yield reply[i : i + 4]
 

@@ -72,6 +72,16 @@ def test_model_not_found_gives_the_fixed_sentence_in_the_question_language(servi
     assert answer.retrieved  # the UI can still point at the closest documents
 
 
+def test_hesitant_model_abstains_even_when_it_wrote_an_answer(services: Services) -> None:
+    services.build()
+    hesitant = ScriptedLLM(lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}].", watch_prob=0.3)
+    asker = Asker(services.reader, services.embedder(), lambda: hesitant)
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert answer.abstained and answer.reason.startswith("the model")
+    confident = ScriptedLLM(hesitant.script, watch_prob=0.0001)
+    assert not Asker(services.reader, services.embedder(), lambda: confident).ask("¿Dónde se reunirán nuevamente las delegaciones?").abstained
+
+
 def test_weak_evidence_abstains_without_calling_the_model(services: Services) -> None:
     asker, llm = _asker(services, lambda u: "Washington [1].", gate=(0.99, 0.99))
     answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")

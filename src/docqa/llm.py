@@ -16,8 +16,10 @@ class LLM(Protocol):
 
     id: str
     last_prompt_tokens: int
+    # Probability the model gave to starting its reply with `watch` (see stream); 0 if unknown.
+    last_watch_prob: float
 
-    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]: ...
+    def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]: ...
 
 
 def chatml(system: str, user: str) -> tuple[str, str]:
@@ -39,6 +41,7 @@ class LlamaCppLLM:
         self._lock = threading.Lock()
         self.id = f"llama.cpp:{model_path.name}"
         self.last_prompt_tokens = 0
+        self.last_watch_prob = 0.0
 
     def _tokens(self, text: str) -> list[int]:
         return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
@@ -51,14 +54,30 @@ class LlamaCppLLM:
             self._llama.reset()
             self._llama.eval(self._tokens(prefix))
 
-    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+    def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]:
+        """Stream the reply; with `watch`, also record the probability of the reply's first token
+        being the first token of `watch` (a calibrated signal, unlike the greedy choice alone)."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
         prefix, rest = chatml(system, user)
+        target = self._tokens(watch)[0] if watch else None
+        seen = {"first": True}
+
+        def observe(_ids: object, scores: np.ndarray) -> np.ndarray:
+            if seen["first"] and target is not None:
+                z = scores.astype(np.float64) - float(scores.max())
+                self.last_watch_prob = float(np.exp(z[target]) / np.exp(z).sum())
+            seen["first"] = False
+            return scores
+
         with self._lock:
             tokens = self._tokens(prefix + rest)
             self.last_prompt_tokens = len(tokens)
+            self.last_watch_prob = 0.0
             for part in self._llama.create_completion(
                 tokens, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-                stop=STOP, stream=True,
+                stop=STOP, stream=True, logits_processor=LogitsProcessorList([observe]),
             ):
                 text = part["choices"][0]["text"]  # type: ignore[index]
                 if text:

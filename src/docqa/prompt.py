@@ -13,15 +13,24 @@ ABSTAIN = {
 }
 LANGUAGE_NAMES = {"es": "Spanish", "en": "English", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese", "ca": "Catalan", "nl": "Dutch"}
 
-# Fixed, so llama.cpp can keep it in the KV cache across questions.
-SYSTEM = (
-    "You answer questions using only the numbered sources the user gives you.\n"
-    "Rules:\n"
-    "- Use only facts stated in the sources. Never use outside knowledge.\n"
-    "- Answer in one or two short sentences and end each sentence with the number of its source in "
-    "brackets, like [2].\n"
-    f"- If the sources do not state the answer, reply with exactly {NOT_FOUND} and nothing else."
-)
+# Fixed, so llama.cpp keeps it in the KV cache across questions: the worked examples cost prompt
+# time once, at start-up, not per question. The example shows a small model the behaviours it gets
+# wrong without it: answering the question asked, briefly, in the asked language, with a source number.
+SYSTEM = f"""You answer questions using only the numbered sources the user gives you.
+Rules:
+- Use only facts stated in the sources. Never use outside knowledge.
+- Answer the exact question with one short sentence that reuses the words of the source, and end it with the number of that source in brackets.
+- Answer in the language the user asks for, even when the sources are in another language.
+- If no source states the answer, reply with exactly {NOT_FOUND}.
+
+Example:
+Sources:
+[1] La colección incluye más de 3.000 pinturas.
+[2] El museo abrió sus puertas en 1901 en el centro de Lyon, dirigido por Ana Ruiz.
+Question: When did the museum open and who ran it?
+Answer in English.
+Reply: The museum opened in 1901, run by Ana Ruiz [2].
+"""
 
 
 def abstention(lang: str) -> str:

@@ -1,0 +1,117 @@
+"""End to end in a real headless Chromium: `streamlit run app.py` with the real models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SEED
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
+EVIL = "El código secreto del proyecto Albatros es 4471. <script>window.__docqa_pwned = true</script> <img src=x onerror=\"window.__docqa_pwned = true\">"
+ARTIFACTS = REPO / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make test installs it with apt-get where it can)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    root = tmp_path_factory.mktemp("e2e")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    (corpus / "albatros.txt").write_text(EVIL + "\n", "utf-8")
+    env = {**os.environ, "DOCQA_CORPUS": str(corpus), "DOCQA_INDEX": str(root / "index"),
+           "DOCQA_MODELS": str(REPO / "models"), "HF_HUB_OFFLINE": "1"}
+    subprocess.run([sys.executable, "-m", "docqa.cli", "index"], env=env, check=True, cwd=REPO)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("streamlit did not start")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(server: str):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)  # models load first
+        yield page
+        browser.close()
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    before = page.get_by_test_id("stChatMessage").count()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=stChatMessage]').length >= n + 2", arg=before, timeout=30_000
+    )
+    # The answer is final when its status reads Done and the sources are drawn.
+    page.get_by_text("Done").last.wait_for(timeout=180_000)
+
+
+def test_answer_with_an_opened_source(page) -> None:  # type: ignore[no-untyped-def]
+    _ask(page, "¿Dónde se reunirán nuevamente las delegaciones?")
+    last = page.get_by_test_id("stChatMessage").last
+    assert "Washington" in last.inner_text()
+    last.get_by_test_id("stExpander").first.locator("summary").click()
+    mark = last.locator("mark.docqa-cited").first
+    mark.wait_for(timeout=10_000)
+    assert mark.inner_text().startswith(WASHINGTON)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-answer.png"), full_page=True)
+
+
+def test_script_in_a_document_shows_as_text(page) -> None:  # type: ignore[no-untyped-def]
+    _ask(page, "¿Cuál es el código secreto del proyecto Albatros?")
+    last = page.get_by_test_id("stChatMessage").last
+    assert "4471" in last.inner_text()
+    last.get_by_test_id("stExpander").first.locator("summary").click()
+    last.locator("mark.docqa-cited").first.wait_for(timeout=10_000)
+    last.get_by_text("Read the whole document").first.click()
+    page.wait_for_timeout(1500)
+    assert "<script>window.__docqa_pwned = true</script>" in last.inner_text()
+    assert page.evaluate("window.__docqa_pwned === undefined")
+    page.screenshot(path=str(ARTIFACTS / "browser-script-escaped.png"), full_page=True)
