@@ -223,12 +223,13 @@ def chat(index_dir: str | None, k: int) -> None:
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False), help="Corpus the questions are about.")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index to build or reuse (default: index-eval/<corpus>).")
 @click.option("--gold-from", type=click.Path(exists=True, dir_okay=False), help="Take gold sentences of the same ids from this file (cross-lingual runs).")
-@click.option("--limit", type=int, help="Only the first N questions.")
+@click.option("--limit", type=int, help="Only the first N questions (after --stride).")
+@click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample.")
 @click.option("--retrieval-only", is_flag=True, help="Only measure recall@5; no LLM.")
 @click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-             retrieval_only: bool, details: str | None, as_json: bool) -> None:
+             stride: int, retrieval_only: bool, details: str | None, as_json: bool) -> None:
     """Run a question file (../shared/eval schema) and report the project's metrics."""
     from pathlib import Path
 
@@ -243,7 +244,7 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
     report = services.build(progress=bars)
     bars.close()
     click.echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
-    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:limit]
+    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:: max(1, stride)][:limit]
     rows: list[dict[str, Any]] = []
     qbar = _Bars(sys.stderr.isatty())
     result = run_eval(services, questions, retrieval_only, lambda d, n: qbar("questions", d, n), rows)
