@@ -77,12 +77,14 @@ def show_sources(services: Services, answer, key: str, show_all: bool) -> None: 
         for c in answer.citations:
             with st.expander(f"[{c.n}] {c.doc_path} — {location(c)}"):
                 hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
+                doc = store.document(c.doc_path)
+                if doc is None:
+                    st.warning(f"{c.doc_path} is no longer in the index; rebuild to refresh this answer's sources.")
+                    continue
                 if hit is not None:
-                    st.html(passage_html(store.neighbours(hit.sentence_id, 2, 2), hit.sentence_id))
+                    st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))
                 if st.toggle("Read the whole document", key=f"{key}-doc-{c.n}"):
-                    doc = store.document(c.doc_path)
-                    if doc is not None:
-                        st.html(document_html(doc.text, c.start, c.end))
+                    st.html(document_html(doc.text, c.start, c.end))
     if show_all and answer.retrieved:
         with st.expander("Everything retrieved"):
             for h in answer.retrieved:

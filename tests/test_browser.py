@@ -96,10 +96,12 @@ def test_answer_with_an_opened_source(page) -> None:  # type: ignore[no-untyped-
     _ask(page, "¿Dónde se reunirán nuevamente las delegaciones?")
     last = page.get_by_test_id("stChatMessage").last
     assert "Washington" in last.inner_text()
-    last.get_by_test_id("stExpander").first.locator("summary").click()
+    # st.status is an expander too, so open the source by its label.
+    last.locator("summary", has_text="[1] ").first.click()
     mark = last.locator("mark.docqa-cited").first
     mark.wait_for(timeout=10_000)
     assert mark.inner_text().startswith(WASHINGTON)
+    mark.scroll_into_view_if_needed()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-answer.png"), full_page=True)
 
@@ -108,10 +110,18 @@ def test_script_in_a_document_shows_as_text(page) -> None:  # type: ignore[no-un
     _ask(page, "¿Cuál es el código secreto del proyecto Albatros?")
     last = page.get_by_test_id("stChatMessage").last
     assert "4471" in last.inner_text()
-    last.get_by_test_id("stExpander").first.locator("summary").click()
+    last.locator("summary", has_text="[1] ").first.click()
     last.locator("mark.docqa-cited").first.wait_for(timeout=10_000)
+    # The passage shows the cited sentence with its neighbour, which starts the <script> tag.
+    assert "<script>" in last.inner_text()
     last.get_by_text("Read the whole document").first.click()
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(2000)  # the toggle reruns the page
+    last = page.get_by_test_id("stChatMessage").last
+    if not last.locator("mark.docqa-in-document").count() or not last.locator("mark.docqa-in-document").first.is_visible():
+        last.locator("summary", has_text="[1] ").first.click()
+    last.locator("mark.docqa-in-document").first.wait_for(timeout=10_000)
+    assert "4471" in last.locator("mark.docqa-in-document").first.inner_text()
     assert "<script>window.__docqa_pwned = true</script>" in last.inner_text()
     assert page.evaluate("window.__docqa_pwned === undefined")
+    assert page.locator("img[src=x]").count() == 0
     page.screenshot(path=str(ARTIFACTS / "browser-script-escaped.png"), full_page=True)

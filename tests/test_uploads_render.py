@@ -34,6 +34,6 @@ def test_document_text_is_escaped() -> None:
     html = document_html(f"Antes. {evil} Después.", 7, 7 + len(evil))
     assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
     row = SentenceRow(1, "d.html", 0, 0, len(evil), None, 1, evil)
-    assert "<script>" not in passage_html([row], 1) and "<mark" in passage_html([row], 1)
+    assert "<script>" not in passage_html(evil, [row], 1) and "<mark" in passage_html(evil, [row], 1)
     answer = Answer("x", False, sentences=(AnswerSentence(evil, (1,), True),))
     assert "<script>" not in answer_markdown(answer)

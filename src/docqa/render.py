@@ -12,6 +12,7 @@ from docqa.types import Answer, Citation
 _BOX = (
     "<div class='docqa-passage' style='white-space:pre-wrap;line-height:1.55;"
     "border-left:3px solid #f0b429;padding:0.4em 0.8em;max-height:{h};overflow:auto'>{body}</div>"
+    "<style>mark.docqa-cited{{background:#ffe58a;padding:0 2px;border-radius:2px}}</style>"
 )
 
 
@@ -20,20 +21,27 @@ def location(c: Citation) -> str:
     return f"{page}characters {c.start}–{c.end}"
 
 
-def passage_html(rows: Sequence[SentenceRow], cited_id: int) -> str:
-    """The cited sentence between its neighbours, highlighted."""
-    parts = []
-    for r in rows:
-        text = escape(r.text)
-        parts.append(f"<mark class='docqa-cited'>{text}</mark>" if r.id == cited_id else text)
-    return _BOX.format(h="22em", body=" ".join(parts))
+def passage_html(doc_text: str, rows: Sequence[SentenceRow], cited_id: int) -> str:
+    """The cited sentence between its neighbours, highlighted, with the document's own spacing."""
+    if not rows:
+        return ""
+    cited = next((r for r in rows if r.id == cited_id), None)
+    start, end = rows[0].start, rows[-1].end
+    if cited is None:
+        return _BOX.format(h="none", body=escape(doc_text[start:end]))
+    body = (
+        escape(doc_text[start : cited.start])
+        + f"<mark class='docqa-cited'>{escape(doc_text[cited.start : cited.end])}</mark>"
+        + escape(doc_text[cited.end : end])
+    )
+    return _BOX.format(h="none", body=body)
 
 
 def document_html(text: str, start: int, end: int) -> str:
-    """The whole document with [start, end) highlighted and scrolled into view by an anchor."""
+    """The whole document with [start, end) highlighted."""
     body = (
         escape(text[:start])
-        + f"<mark class='docqa-cited' id='cited'>{escape(text[start:end])}</mark>"
+        + f"<mark class='docqa-cited docqa-in-document'>{escape(text[start:end])}</mark>"
         + escape(text[end:])
     )
     return _BOX.format(h="32em", body=body)
