@@ -31,7 +31,8 @@ def sidebar(services: Services) -> tuple[int, bool]:
             info = None
         if info:
             st.markdown(
-                f"**{info['documents']}** documents · **{info['chunks']}** chunks · {info['sentences']} sentences  \n"
+                f"**{info['documents']}** document{'s' * (info['documents'] != 1)} · **{info['chunks']}** chunks · "
+                f"{info['sentences']} sentences  \n"
                 f"Embedder `{info['embedder']}`  \nBuilt {info['built_at']}"
             )
             if info["stale"]:

@@ -112,3 +112,10 @@ def test_parse_markers() -> None:
     assert parse("Washington [1]. En enero [2, 3]. Fin[4][5].", "es") == [
         ("Washington.", (1,)), ("En enero.", (2, 3)), ("Fin.", (4, 5))
     ]
+
+
+def test_semantic_support_is_shifted_across_languages() -> None:
+    from docqa.verify import semantic_support
+
+    assert semantic_support(0.78) == 0.0 and semantic_support(0.78, same_language=False) > 0.0
+    assert semantic_support(0.95) == semantic_support(0.95, same_language=False) == 1.0

@@ -21,6 +21,9 @@ _STOP = {
 SUPPORT_MIN = 0.5  # below this a citation is not trusted (calibration in README)
 # multilingual-e5 cosines crowd into [0.7, 1]; this maps "unrelated" to 0 and "paraphrase" to 1.
 COS_FLOOR, COS_FULL = 0.80, 0.90
+# Across languages the same meaning scores ~0.05 lower (the gate calibration in the README shows it),
+# so a claim in another language than its evidence gets the scale shifted down by that much.
+CROSS_LANGUAGE_SHIFT = 0.05
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,9 @@ def lexical_support(claim: str, claim_lang: str, evidence: str, evidence_lang: s
     return len(wanted & have) / len(wanted)
 
 
-def semantic_support(cosine: float) -> float:
-    return float(np.clip((cosine - COS_FLOOR) / (COS_FULL - COS_FLOOR), 0.0, 1.0))
+def semantic_support(cosine: float, same_language: bool = True) -> float:
+    shift = 0.0 if same_language else CROSS_LANGUAGE_SHIFT
+    return float(np.clip((cosine - COS_FLOOR + shift) / (COS_FULL - COS_FLOOR), 0.0, 1.0))
 
 
 def verify(
@@ -81,7 +85,7 @@ def verify(
             lex = lexical_support(text, lang, ev, ev_langs[j])
             sem = 0.0
             if claim_vectors is not None and evidence_vectors is not None and i < len(claim_vectors):
-                sem = semantic_support(float(claim_vectors[i] @ evidence_vectors[j]))
+                sem = semantic_support(float(claim_vectors[i] @ evidence_vectors[j]), ev_langs[j] == lang)
             scores.append(max(lex, sem))
         kept = tuple(dict.fromkeys(n for n in cited if 1 <= n <= len(evidence) and scores[n - 1] >= SUPPORT_MIN))
         if not kept and scores:
