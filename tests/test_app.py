@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes import FakeEmbedder, ScriptedLLM, source_number
 from streamlit.testing.v1 import AppTest
 
 from docqa import services as services_module
 from docqa.config import load_settings
 from docqa.services import Services
-from fakes import FakeEmbedder, ScriptedLLM, source_number
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -12,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SEED
 
 pytestmark = pytest.mark.slow

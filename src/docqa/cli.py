@@ -129,24 +129,27 @@ def _print_sources(answer: Any) -> None:
 
 
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
+    import re
+
     answer = None
-    streamed = False
+    streamed = ""
     for event in services.asker().stream(question, history, k):
         if event.kind == "status" and not as_json and sys.stderr.isatty():
             click.secho(f"[{event.text} ...]", dim=True, err=True)
         elif event.kind == "token" and not as_json:
             click.echo(event.text, nl=False)
-            streamed = True
+            streamed += event.text
         elif event.kind == "answer":
             answer = event.answer
     if not as_json:
         if streamed:
             click.echo()
-        # The verified text replaces the raw stream when citations were fixed or the model abstained.
+        # Show the verified text when verification changed more than the markers, or on abstention.
+        bare = lambda t: " ".join(re.sub(r"\[[\d,; ]+\]", " ", t).split())
         if answer.abstained or not streamed:
             click.echo(answer.text)
-        elif answer.text:
-            click.secho(f"\nVerified: {answer.text}", bold=True)
+        elif bare(answer.text) != bare(streamed) or re.findall(r"\[\d+\]", answer.text) != re.findall(r"\[\d+\]", streamed):
+            click.secho(f"Verified: {answer.text}", bold=True)
     return answer
 
 

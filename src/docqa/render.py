@@ -3,8 +3,8 @@ ever emitted unescaped."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from docqa.store import SentenceRow
 from docqa.types import Answer, Citation
