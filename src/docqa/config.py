@@ -24,6 +24,7 @@ class Settings:
     chunk_tokens: int = 160
     threads: int = max(1, os.cpu_count() or 1)
     llm_path: Path | None = None
+    reranker: str | None = None  # a local CrossEncoder folder; off by default
 
     def with_overrides(self, **kw: object) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}
@@ -46,4 +47,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chunk_tokens=int(get("DOCQA_CHUNK_TOKENS", "160")),
         threads=int(get("DOCQA_THREADS", str(max(1, os.cpu_count() or 1)))),
         llm_path=Path(get("DOCQA_LLM")) if get("DOCQA_LLM") else None,
+        reranker=get("DOCQA_RERANKER") or None,
     )

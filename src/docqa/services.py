@@ -11,6 +11,7 @@ from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
 from docqa.ingest import BuildReport, Progress, build_index
 from docqa.llm import LLM
+from docqa.rerank import Reranker
 from docqa.reader import IndexReader, StaleFile, stale_files
 
 
@@ -24,6 +25,7 @@ class Services:
         self._lock = threading.Lock()
         self._llm_lock = threading.Lock()
         self._reader: IndexReader | None = None
+        self._reranker: Reranker | None = None
 
     def embedder(self) -> Embedder:
         with self._lock:
@@ -44,8 +46,16 @@ class Services:
                 self._llm = llm
             return self._llm
 
+    def reranker(self) -> Reranker | None:
+        with self._llm_lock:
+            if self._reranker is None and self.settings.reranker:
+                from docqa.rerank import CrossEncoderReranker
+
+                self._reranker = CrossEncoderReranker(self.settings.reranker, self.settings.threads)
+            return self._reranker
+
     def asker(self) -> Asker:
-        return Asker(self.reader, self.embedder(), self.llm)
+        return Asker(self.reader, self.embedder(), self.llm, reranker=self.reranker())
 
     def build(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
         return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
