@@ -38,7 +38,7 @@ def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
         for start in range(0, len(texts), 16):
             embedder.embed_passages(texts[start : start + 16])
         raw = time.perf_counter() - t0
-        victim = sorted(p for p in corpus.rglob("*") if p.is_file())[0]
+        victim = min(p for p in corpus.rglob("*") if p.is_file())
         with victim.open("a", encoding="utf-8") as fh:
             fh.write("\n\nEste párrafo se añadió para medir una indexación incremental.\n")
         log(f"incremental build after editing {victim.name} ...")

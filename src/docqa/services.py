@@ -11,8 +11,8 @@ from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
 from docqa.ingest import BuildReport, Progress, build_index
 from docqa.llm import LLM
-from docqa.rerank import Reranker
 from docqa.reader import IndexReader, StaleFile, stale_files
+from docqa.rerank import Reranker
 
 
 class Services:
