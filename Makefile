@@ -31,7 +31,9 @@ setup: $(STAMP) $(LLM)
 index: setup
 	$(BIN)/docqa index
 
-run: index
+# The page starts even when indexing fails (say, an empty corpus): it shows what to do.
+run: setup
+	$(BIN)/docqa index || echo "warning: indexing failed (see above); the app will say what to do"
 	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

@@ -82,3 +82,20 @@ def test_clear_conversation(app: AppTest) -> None:
     _ask(app, "¿Dónde se reunirán nuevamente las delegaciones?")
     next(b for b in app.sidebar.button if b.label == "Clear conversation").click().run()
     assert len(app.chat_message) == 0
+
+
+def test_missing_index_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
+    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "no-index"))
+    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
+    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
+    monkeypatch.setattr(Services, "llm", lambda self: ScriptedLLM(_script))
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("docqa index" in e.value for e in at.sidebar.error)
+    _ask(at, "¿Dónde?")
+    assert any("docqa index" in e.value for e in at.error)
