@@ -137,3 +137,12 @@ def test_reranker_seam_reorders_the_evidence(services: Services) -> None:
     first = [line for line in plain.prompts[0].splitlines() if line.startswith("[1]")]
     again = [line for line in reranked.prompts[0].splitlines() if line.startswith("[1]")]
     assert first and again and first != again
+
+
+def test_claim_with_a_name_absent_from_the_document_is_unsupported(services: Services) -> None:
+    from docqa.verify import unsourced_details
+
+    assert unsourced_details("La sede de Uni Electronics está en Lincolnshire.", ["Zenith Electronics tiene sede en Lincolnshire."]) == ["Uni"]
+    assert unsourced_details("Se reunirán en Washington en enero de 2024.", ["Acordaron reunirse en Washington en enero de 2024."]) == []
+    asker, _ = _asker(services, lambda u: f"Se reunirán en Washington en 2031 [{source_number(u, 'Washington')}].")
+    assert asker.ask("¿Dónde se reunirán nuevamente las delegaciones?").abstained

@@ -18,7 +18,7 @@ from docqa.reader import IndexReader
 from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language
-from docqa.types import Answer, AnswerSentence, Citation, Hit
+from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import verify
 
 # Calibrated on the dev sets (README, "Abstention"): the best sentence's cosine to the question
@@ -41,6 +41,9 @@ MAX_ANSWER_TOKENS = 120
 # doubled abstention on unanswerables (5 → 10 of 32) and withdrew only answers that were wrong.
 NOT_FOUND_PROB = 0.01
 _ABSTAIN_PHRASES = ("not_found", "not found", "no encuentro", "couldn't find", "could not find", "no se encuentra", "no contienen", "do not contain", "don't contain")
+
+
+_EMPTY = Document("", "", 0.0, 0, "")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ class Asker:
         claims_text = [text for text, _ in parse(raw, lang)]
         claim_vecs = self._embedder.embed_queries(claims_text) if claims_text else None
         ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
-        claims = verify(raw, lang, [h.text for h in evidence], claim_vecs, ev_vecs)
+        docs = {h.doc_path: (reader.store.document(h.doc_path) or _EMPTY).text for h in evidence}
+        claims = verify(raw, lang, [h.text for h in evidence], claim_vecs, ev_vecs, [docs[h.doc_path] for h in evidence])
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use

@@ -62,6 +62,20 @@ def lexical_support(claim: str, claim_lang: str, evidence: str, evidence_lang: s
     return len(wanted & have) / len(wanted)
 
 
+_TOKEN = re.compile(r"\w+")
+
+
+def unsourced_details(claim: str, sources: Sequence[str]) -> list[str]:
+    """Names and numbers in the claim (capitalised words after the first, tokens with digits) that
+    appear nowhere in the cited documents: details the model added from outside them."""
+    from docqa.lexical import fold
+
+    have = set(_TOKEN.findall(fold(" ".join(sources))))
+    tokens = _TOKEN.findall(claim)
+    details = [t for i, t in enumerate(tokens) if (i > 0 and t[:1].isupper()) or any(c.isdigit() for c in t)]
+    return [t for t in dict.fromkeys(details) if fold(t) not in have]
+
+
 def semantic_support(cosine: float, same_language: bool = True) -> float:
     shift = 0.0 if same_language else CROSS_LANGUAGE_SHIFT
     return float(np.clip((cosine - COS_FLOOR + shift) / (COS_FULL - COS_FLOOR), 0.0, 1.0))
@@ -73,9 +87,12 @@ def verify(
     evidence: Sequence[str],
     claim_vectors: np.ndarray | None,
     evidence_vectors: np.ndarray | None,
+    documents: Sequence[str] | None = None,
 ) -> list[Claim]:
     """Score each answer sentence against each evidence sentence; keep cited evidence that supports
-    it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported."""
+    it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported.
+    With `documents` (the full text of each evidence sentence's document), a same-language claim
+    whose names or numbers appear in none of its cited documents is unsupported too."""
     parsed = parse(answer, lang)
     ev_langs = [detect_language(e, lang) for e in evidence]
     claims = []
@@ -93,6 +110,10 @@ def verify(
             best = max(range(len(scores)), key=lambda j: (scores[j], -j))
             if scores[best] >= SUPPORT_MIN:
                 kept = (best + 1,)
+        # Only within one language: across languages names are legitimately translated.
+        same_language = all(ev_langs[n - 1] == lang for n in kept)
+        if kept and documents is not None and same_language and unsourced_details(text, [documents[n - 1] for n in kept]):
+            kept = ()
         support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
         claims.append(Claim(text, kept, round(support, 3), bool(kept)))
     return claims
