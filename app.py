@@ -133,12 +133,13 @@ def main() -> None:
                 elif event.kind == "answer":
                     answer = event.answer
             placeholder.empty()
-            status.update(label="Done", state="complete")
         except Exception as err:  # noqa: BLE001
             status.update(label="Failed", state="error")
             st.error(str(err))
             return
         render_answer(services, answer, f"m{len(messages)}", show_all)
+        # "Done" only once the answer and its sources are on the page.
+        status.update(label="Done", state="complete")
     plain = " ".join(s.text for s in answer.sentences) or answer.text
     messages.append({"role": "assistant", "answer": answer, "question": question, "plain": plain})
 

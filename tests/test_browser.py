@@ -114,11 +114,22 @@ def test_script_in_a_document_shows_as_text(page) -> None:  # type: ignore[no-un
     # The passage shows the cited sentence with its neighbour, which starts the <script> tag.
     assert "<script>" in last.inner_text()
     last.get_by_text("Read the whole document").first.click()
-    page.wait_for_timeout(2000)  # the toggle reruns the page
-    last = page.get_by_test_id("stChatMessage").last
-    if not last.locator("mark.docqa-in-document").count() or not last.locator("mark.docqa-in-document").first.is_visible():
-        last.locator("summary", has_text="[1] ").first.click()
-    last.locator("mark.docqa-in-document").first.wait_for(timeout=10_000)
+    # The toggle reruns the page, which may redraw the expander closed; reopen it until the
+    # whole-document view shows.
+    whole = None
+    for _ in range(60):
+        last = page.get_by_test_id("stChatMessage").last
+        whole = last.locator("mark.docqa-in-document")
+        if whole.count() and whole.first.is_visible():
+            break
+        details = last.locator("details", has=page.locator("summary", has_text="[1] "))
+        if details.count() and details.first.get_attribute("open") is None:
+            details.first.locator("summary").click()
+        switch = last.locator("label", has_text="Read the whole document").locator("input")
+        if switch.count() and switch.first.is_visible() and not switch.first.is_checked():
+            last.get_by_text("Read the whole document").first.click()  # a click during a rerun can be lost
+        page.wait_for_timeout(500)
+    assert whole is not None and whole.count() and whole.first.is_visible()
     assert "4471" in last.locator("mark.docqa-in-document").first.inner_text()
     assert "<script>window.__docqa_pwned = true</script>" in last.inner_text()
     assert page.evaluate("window.__docqa_pwned === undefined")
