@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import streamlit as st
 
 from docqa.config import SUPPORTED_EXTENSIONS, load_settings
@@ -89,13 +91,7 @@ def show_sources(services: Services, answer, key: str, show_all: bool) -> None: 
     if show_all and answer.retrieved:
         with st.expander("Everything retrieved"):
             for h in answer.retrieved:
-                st.html(f"<div><code>{h.score:.4f}</code> {_esc(h.doc_path)}: {_esc(h.text)}</div>")
-
-
-def _esc(text: str) -> str:
-    from html import escape
-
-    return escape(text)
+                st.html(f"<div><code>{h.score:.4f}</code> {escape(h.doc_path)}: {escape(h.text)}</div>")
 
 
 def main() -> None:
@@ -115,7 +111,7 @@ def main() -> None:
         return
     with st.chat_message("user"):
         st.text(question)
-    history = [Turn(m["question"], m["plain"], m["answer"].abstained) for m in messages if m["role"] == "assistant"]
+    history = [Turn.of(m["question"], m["answer"]) for m in messages if m["role"] == "assistant"]
     messages.append({"role": "user", "content": question})
     with st.chat_message("assistant"):
         answer = None
@@ -129,7 +125,7 @@ def main() -> None:
                     status.update(label="Thinking (the local model needs a few seconds) ...")
                 elif event.kind == "token":
                     text += event.text
-                    placeholder.markdown(_esc(text) + " ▌")
+                    placeholder.markdown(escape(text) + " ▌")
                 elif event.kind == "answer":
                     answer = event.answer
             placeholder.empty()
@@ -140,8 +136,7 @@ def main() -> None:
         render_answer(services, answer, f"m{len(messages)}", show_all)
         # "Done" only once the answer and its sources are on the page.
         status.update(label="Done", state="complete")
-    plain = " ".join(s.text for s in answer.sentences) or answer.text
-    messages.append({"role": "assistant", "answer": answer, "question": question, "plain": plain})
+    messages.append({"role": "assistant", "answer": answer, "question": question})
 
 
 def render_answer(services: Services, answer, key: str, show_all: bool) -> None:  # type: ignore[no-untyped-def]

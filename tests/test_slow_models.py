@@ -58,7 +58,7 @@ def test_real_embedder_cross_lingual_recall_on_xquad(tmp_path: Path) -> None:
     found = 0
     for q in questions:
         ids = [c for c, _ in retriever.rank_chunks(q.question, 5)]
-        texts = [store.db.execute("SELECT text FROM chunks WHERE id=?", (i,)).fetchone()[0] for i in ids]
+        texts = store.chunk_texts(ids)
         found += any(gold_in(t, q.gold_sentences) for t in texts)
     assert len(questions) >= 20 and found / len(questions) >= 0.85
 

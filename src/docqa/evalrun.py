@@ -54,11 +54,11 @@ def run_eval(
         if asker is not None:
             for turn in q.turns[:-1]:
                 prev = asker.ask(turn, history)
-                history.append(Turn(turn, _plain(prev), prev.abstained))
+                history.append(Turn.of(turn, prev))
         query = standalone(q.question, history)
         retriever = Retriever(services.reader(), embedder)
         top5 = [c for c, _ in retriever.rank_chunks(query, 5)]
-        texts = _chunk_texts(services, top5)
+        texts = services.reader().store.chunk_texts(top5)
         recalled = q.answerable and bool(q.gold_sentences) and any(gold_in(x, q.gold_sentences) for x in texts)
         if q.answerable:
             t.answerable += 1
@@ -74,17 +74,6 @@ def run_eval(
             details.append(row)
     progress(len(questions), len(questions))
     return _report(t, len(questions), retrieval_only)
-
-
-def _plain(answer: Answer) -> str:
-    return " ".join(s.text for s in answer.sentences) if answer.sentences else answer.text
-
-
-def _chunk_texts(services: Services, ids: list[int]) -> list[str]:
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    return [r[0] for r in services.reader().store.db.execute(f"SELECT text FROM chunks WHERE id IN ({marks})", ids)]
 
 
 def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> None:

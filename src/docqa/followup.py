@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docqa.lexical import fold
+from docqa.types import Answer
 
 # Words that lean on an earlier turn: connectors that open a question, and pronouns/deictics.
 _OPENERS = {"y", "e", "entonces", "tambien", "and", "also", "so", "then", "what about", "how about"}
@@ -23,6 +24,10 @@ class Turn:
     question: str
     answer: str  # the answer text shown, without citation markers
     abstained: bool = False
+
+    @classmethod
+    def of(cls, question: str, answer: Answer) -> Turn:
+        return cls(question, answer.plain, answer.abstained)
 
 
 def is_followup(question: str) -> bool:

@@ -142,6 +142,13 @@ class Store:
     def chunk_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 
+    def chunk_texts(self, ids: Iterable[int]) -> list[str]:
+        ids = list(ids)
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [r[0] for r in self.db.execute(f"SELECT text FROM chunks WHERE id IN ({marks})", ids)]
+
     def document(self, path: str) -> Document | None:
         row = self.db.execute(
             "SELECT path, sha256, mtime, size, text, lang, page_starts FROM documents WHERE path=?", (path,)

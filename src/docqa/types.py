@@ -97,3 +97,8 @@ class Answer:
     retrieved: tuple[Hit, ...] = ()  # everything retrieved, for "show retrieved" and abstention hints
     reason: str = ""  # why it abstained: weak evidence | model found no answer | no supported sentence
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def plain(self) -> str:
+        """The answer's sentences without citation markers (the abstention sentence when it abstained)."""
+        return " ".join(s.text for s in self.sentences) or self.text

@@ -11,7 +11,7 @@ import numpy as np
 from docqa.lexical import terms
 from docqa.segment import detect_language
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _STOP = {
     "the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "are", "was", "were", "be",
     "by", "with", "from", "that", "this", "what", "which", "who", "el", "la", "los", "las", "un", "una",
@@ -40,8 +40,8 @@ def parse(answer: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
 
     out = []
     for piece in segment(lang, answer.strip()):
-        numbers = tuple(int(n) for m in _MARKER.finditer(piece) for n in re.split(r"[,;]", m.group(1)))
-        text = _MARKER.sub("", piece).strip()
+        numbers = tuple(int(n) for m in MARKER.finditer(piece) for n in re.split(r"[,;]", m.group(1)))
+        text = MARKER.sub("", piece).strip()
         if text:
             out.append((text, numbers))
         elif numbers and out:  # a marker segmented on its own belongs to the sentence before it
@@ -82,7 +82,7 @@ def semantic_support(cosine: float, same_language: bool = True) -> float:
 
 
 def verify(
-    answer: str,
+    parsed: Sequence[tuple[str, tuple[int, ...]]],
     lang: str,
     evidence: Sequence[str],
     claim_vectors: np.ndarray | None,
@@ -92,8 +92,8 @@ def verify(
     """Score each answer sentence against each evidence sentence; keep cited evidence that supports
     it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported.
     With `documents` (the full text of each evidence sentence's document), a same-language claim
-    whose names or numbers appear in none of its cited documents is unsupported too."""
-    parsed = parse(answer, lang)
+    whose names or numbers appear in none of its cited documents is unsupported too.
+    `parsed` is `parse(answer, lang)`, taken once by the caller, which also embeds the claims."""
     ev_langs = [detect_language(e, lang) for e in evidence]
     claims = []
     for i, (text, cited) in enumerate(parsed):
