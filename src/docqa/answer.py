@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,11 +13,11 @@ from docqa.chunk import estimate_tokens
 from docqa.embed import Embedder
 from docqa.followup import Turn, history_note, standalone
 from docqa.llm import LLM
-from docqa.prompt import NOT_FOUND, SYSTEM, abstention, user_message
+from docqa.prompt import CHECK, NOT_FOUND, SYSTEM, abstention, user_message
 from docqa.reader import IndexReader
 from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
-from docqa.segment import detect_language
+from docqa.segment import detect_language, title
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import parse, verify
 
@@ -83,10 +83,12 @@ class Asker:
             yield Event("answer", answer=_abstain(lang, hits, "weak evidence", timings, t0))
             return
         evidence = _select_evidence(rerank(self.reranker, query, hits))
+        docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         llm = self._llm()
         yield Event("status", "thinking")
         raw, first, shown = "", None, 0
-        prompt = user_message(question, evidence, lang, history_note(question, history))
+        titles = [title(docs[h.doc_path].text) for h in evidence]
+        prompt = user_message(question, evidence, lang, history_note(question, history), titles)
         for token in llm.stream(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch=NOT_FOUND):
             if first is None:
                 first = time.perf_counter() - t0
@@ -96,20 +98,27 @@ class Asker:
                 yield Event("token", raw[shown:])
                 shown = len(raw)
         timings.update(prompt_tokens=llm.last_prompt_tokens, ttft_s=round(first or 0.0, 3))
+        signals = {"not_found": round(llm.last_watch_prob, 5)}
+        if not _model_abstained(raw):
+            signals["check"] = round(llm.yes_prob(SYSTEM, prompt, raw, CHECK), 5)
+        diagnosis = {"draft": raw, "signals": signals}
         if _model_abstained(raw) or llm.last_watch_prob >= NOT_FOUND_PROB:
-            yield Event("answer", answer=_abstain(lang, hits, "the model found no answer in the evidence", timings, t0))
+            why = "the model found no answer in the evidence"
+            yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), **diagnosis))
             return
-        yield Event("answer", answer=self._verified(raw, lang, evidence, hits, reader, timings, t0))
+        answer = self._verified(raw, lang, evidence, hits, reader, docs, timings, t0)
+        yield Event("answer", answer=replace(answer, **diagnosis))
 
     def _verified(
         self, raw: str, lang: str, evidence: list[Hit], hits: list[Hit], reader: IndexReader,
+        docs: dict[str, Document],
         timings: dict[str, float], t0: float,
     ) -> Answer:
         parsed = parse(raw, lang)
         claim_vecs = self._embedder.embed_queries([text for text, _ in parsed]) if parsed else None
         ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
-        docs = {h.doc_path: (reader.store.document(h.doc_path) or _EMPTY).text for h in evidence}
-        claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, [docs[h.doc_path] for h in evidence])
+        texts = [docs[h.doc_path].text for h in evidence]
+        claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use

@@ -21,6 +21,18 @@ class LLM(Protocol):
 
     def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]: ...
 
+    def yes_prob(self, system: str, user: str, reply: str, check: str) -> float:
+        """After `reply` to `user`, ask `check` (a yes/no question) and return P(yes) / P(yes or no)."""
+        ...
+
+
+def _softmax_of(scores: object, ids: list[int]) -> list[float]:
+    import numpy as np
+
+    z = np.asarray(scores, dtype=np.float64)
+    z = np.exp(z - z.max())
+    return [float(z[i] / z.sum()) for i in ids]
+
 
 def chatml(system: str, user: str) -> tuple[str, str]:
     """The Qwen chat template, split into the fixed system prefix and the per-question rest."""
@@ -66,8 +78,7 @@ class LlamaCppLLM:
 
         def observe(_ids: object, scores: np.ndarray) -> np.ndarray:
             if seen["first"] and target is not None:
-                z = scores.astype(np.float64) - float(scores.max())
-                self.last_watch_prob = float(np.exp(z[target]) / np.exp(z).sum())
+                self.last_watch_prob = _softmax_of(scores, [target])[0]
             seen["first"] = False
             return scores
 
@@ -82,3 +93,27 @@ class LlamaCppLLM:
                 text = part["choices"][0]["text"]  # type: ignore[index]
                 if text:
                     yield text
+
+    def yes_prob(self, system: str, user: str, reply: str, check: str) -> float:
+        """The conversation so far is still in the KV cache, so only the check's ~30 tokens are new."""
+        from llama_cpp import LogitsProcessorList
+
+        prefix, rest = chatml(system, user)
+        text = f"{prefix}{rest}{reply}<|im_end|>\n<|im_start|>user\n{check}<|im_end|>\n<|im_start|>assistant\n"
+        yes = [self._tokens(w)[0] for w in ("yes", "Yes", "YES")]
+        no = [self._tokens(w)[0] for w in ("no", "No", "NO")]
+        seen: dict[str, float] = {}
+
+        def observe(_ids: object, scores: object) -> object:
+            if not seen:
+                probs = _softmax_of(scores, yes + no)
+                p_yes, p_no = sum(probs[: len(yes)]), sum(probs[len(yes) :])
+                seen["p"] = p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+            return scores
+
+        with self._lock:
+            self._llama.create_completion(
+                self._tokens(text), max_tokens=1, temperature=0.0, top_k=1,
+                logits_processor=LogitsProcessorList([observe]),
+            )
+        return seen.get("p", 0.5)

@@ -23,23 +23,34 @@ Rules:
 - Answer in the language the user asks for, even when the sources are in another language.
 - If no source states the answer, reply with exactly {NOT_FOUND}.
 
+A source may start with the title of its document in parentheses; it tells you what the sentence is about.
+
 Example:
 Sources:
-[1] La colección incluye más de 3.000 pinturas.
-[2] El museo abrió sus puertas en 1901 en el centro de Lyon, dirigido por Ana Ruiz.
+[1] (Museo de Bellas Artes de Lyon) La colección incluye más de 3.000 pinturas.
+[2] (Museo de Bellas Artes de Lyon) El museo abrió sus puertas en 1901 en el centro de la ciudad, dirigido por Ana Ruiz.
 Question: When did the museum open and who ran it?
 Answer in English.
 Reply: The museum opened in 1901, run by Ana Ruiz [2].
 """
+
+# Asked after the model's reply, in the same conversation, so it costs only its own tokens.
+CHECK = "Is the answer to my exact question stated in the sources, as you wrote it? Reply yes or no."
 
 
 def abstention(lang: str) -> str:
     return ABSTAIN.get(lang, ABSTAIN["en"])
 
 
-def user_message(question: str, evidence: Sequence[Hit], lang: str, history: str = "") -> str:
+def user_message(
+    question: str, evidence: Sequence[Hit], lang: str, history: str = "", titles: Sequence[str] = ()
+) -> str:
+    """`titles[i]` is the title of evidence i's document ("" for none): a lone sentence often lacks
+    its subject ("the game", "the team"), which the title supplies for a few tokens."""
     lines = ["Sources:"]
-    lines += [f"[{i}] {hit.text}" for i, hit in enumerate(evidence, 1)]
+    for i, hit in enumerate(evidence):
+        head = f"({titles[i]}) " if i < len(titles) and titles[i] else ""
+        lines.append(f"[{i + 1}] {head}{hit.text}")
     lines.append("")
     if history:
         lines.append(f"Earlier in this conversation: {history}")

@@ -32,6 +32,14 @@ def detect_language(text: str, default: str = "en") -> str:
     return lang if prob >= 0.5 else default
 
 
+def title(text: str) -> str:
+    """The document's first line when it reads as a heading (short, no closing punctuation), else ""."""
+    first = text.lstrip("\ufeff \n\t").split("\n", 1)[0].strip().lstrip("#").strip()
+    if not first or len(first) > 100 or len(first.split()) > 15 or first.endswith((".", "!", "?", "…", ":", ";", ",")):
+        return ""
+    return first
+
+
 def paragraphs(text: str) -> Iterator[tuple[int, int]]:
     """Yield (start, end) of blank-line separated blocks, with surrounding whitespace trimmed."""
     pos = 0

@@ -97,6 +97,10 @@ class Answer:
     retrieved: tuple[Hit, ...] = ()  # everything retrieved, for "show retrieved" and abstention hints
     reason: str = ""  # why it abstained: weak evidence | model found no answer | no supported sentence
     timings: dict[str, float] = field(default_factory=dict)
+    draft: str = ""  # the model's raw reply before verification, for diagnosis
+    # The model's own signals: not_found (P of replying NOT_FOUND), check (P of "yes" when asked
+    # whether the sources state its answer).
+    signals: dict[str, float] = field(default_factory=dict)
 
     @property
     def plain(self) -> str:
