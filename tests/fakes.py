@@ -42,11 +42,9 @@ class ScriptedLLM:
 
     id = "fake-llm"
 
-    def __init__(self, script, watch_prob: float | None = None, yes: float = 1.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, script, watch_prob: float | None = None) -> None:  # type: ignore[no-untyped-def]
         self.script = script
         self.watch_prob = watch_prob
-        self.yes = yes  # what yes_prob answers
-        self.checks: list[str] = []
         self.prompts: list[str] = []
         self.last_prompt_tokens = 0
         self.last_watch_prob = 0.0
@@ -60,10 +58,6 @@ class ScriptedLLM:
             self.last_watch_prob = self.watch_prob
         for i in range(0, len(reply), 4):
             yield reply[i : i + 4]
-
-    def yes_prob(self, system: str, user: str, reply: str, check: str) -> float:
-        self.checks.append(check)
-        return self.yes
 
 
 def source_number(user: str, needle: str) -> int:

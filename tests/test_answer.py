@@ -9,7 +9,7 @@ from docqa.answer import Asker
 from docqa.followup import Turn, is_followup, standalone
 from docqa.prompt import ABSTAIN
 from docqa.services import Services
-from docqa.verify import parse
+from docqa.verify import novel_support, parse
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
 BLINKEN = "encabezada por el secretario de Estado, Antony Blinken"
@@ -146,3 +146,28 @@ def test_claim_with_a_name_absent_from_the_document_is_unsupported(services: Ser
     assert unsourced_details("Se reunirán en Washington en enero de 2024.", ["Acordaron reunirse en Washington en enero de 2024."]) == []
     asker, _ = _asker(services, lambda u: f"Se reunirán en Washington en 2031 [{source_number(u, 'Washington')}].")
     assert asker.ask("¿Dónde se reunirán nuevamente las delegaciones?").abstained
+
+
+def test_evidence_lines_carry_their_document_title(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: f"Visitó Madrid [{source_number(u, 'Madrid')}].")
+    answer = asker.ask("¿Qué ciudad visitó el Sr. García?")
+    madrid = [line for line in llm.prompts[0].splitlines() if "Madrid" in line and line.startswith("[")]
+    assert madrid and all("] (Notas) " in line for line in madrid)
+    seed = [line for line in llm.prompts[0].splitlines() if "Washington" in line]
+    assert all("(" not in line.split("]", 1)[1][:2] for line in seed)  # the article has no title line
+    assert not answer.abstained and "Madrid" in answer.text
+
+
+def test_answer_that_only_restates_the_question_abstains(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: f"Las delegaciones se reunirán nuevamente [{source_number(u, 'Washington')}].")
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert answer.abstained and answer.citations == ()
+    assert answer.draft.startswith("Las delegaciones")  # kept for diagnosis, never shown as the answer
+
+
+def test_novel_support_counts_only_words_the_question_lacks() -> None:
+    question = "¿Dónde se reunirán nuevamente las delegaciones?"
+    source = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero."
+    assert novel_support("Se reunirán nuevamente en Washington.", question, "es", [source]) == 1.0
+    assert novel_support("Las delegaciones se reunirán nuevamente.", question, "es", [source]) == 0.0
+    assert novel_support("Se reunirán en Ginebra.", question, "es", [source]) == 0.0

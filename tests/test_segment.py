@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from docqa.chunk import estimate_tokens, make_chunks
-from docqa.segment import detect_language, split_sentences
+from docqa.segment import detect_language, split_sentences, title
 from docqa.types import Document
 
 
@@ -55,3 +55,10 @@ def test_chunks_respect_budget_sections_and_order() -> None:
         assert len({m.section for m in members}) == 1
         assert c.text == text[c.start : c.end]
         assert len(members) == 1 or estimate_tokens(" ".join(m.text for m in members)) <= 40 + len(members)
+
+
+def test_title_is_a_heading_first_line_only() -> None:
+    assert title("Super Bowl 50\n\nLos Panthers ganaron.") == "Super Bowl 50"
+    assert title("\ufeff# Notas\n\nTexto.") == "Notas"
+    assert title("Representantes de México sostendrán conversaciones, informó la Casa Blanca.\n") == ""
+    assert title("") == ""

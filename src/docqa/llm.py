@@ -21,10 +21,6 @@ class LLM(Protocol):
 
     def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]: ...
 
-    def yes_prob(self, system: str, user: str, reply: str, check: str) -> float:
-        """After `reply` to `user`, ask `check` (a yes/no question) and return P(yes) / P(yes or no)."""
-        ...
-
 
 def _softmax_of(scores: object, ids: list[int]) -> list[float]:
     import numpy as np
@@ -94,26 +90,3 @@ class LlamaCppLLM:
                 if text:
                     yield text
 
-    def yes_prob(self, system: str, user: str, reply: str, check: str) -> float:
-        """The conversation so far is still in the KV cache, so only the check's ~30 tokens are new."""
-        from llama_cpp import LogitsProcessorList
-
-        prefix, rest = chatml(system, user)
-        text = f"{prefix}{rest}{reply}<|im_end|>\n<|im_start|>user\n{check}<|im_end|>\n<|im_start|>assistant\n"
-        yes = [self._tokens(w)[0] for w in ("yes", "Yes", "YES")]
-        no = [self._tokens(w)[0] for w in ("no", "No", "NO")]
-        seen: dict[str, float] = {}
-
-        def observe(_ids: object, scores: object) -> object:
-            if not seen:
-                probs = _softmax_of(scores, yes + no)
-                p_yes, p_no = sum(probs[: len(yes)]), sum(probs[len(yes) :])
-                seen["p"] = p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
-            return scores
-
-        with self._lock:
-            self._llama.create_completion(
-                self._tokens(text), max_tokens=1, temperature=0.0, top_k=1,
-                logits_processor=LogitsProcessorList([observe]),
-            )
-        return seen.get("p", 0.5)

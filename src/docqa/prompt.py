@@ -34,9 +34,6 @@ Answer in English.
 Reply: The museum opened in 1901, run by Ana Ruiz [2].
 """
 
-# Asked after the model's reply, in the same conversation, so it costs only its own tokens.
-CHECK = "Is the answer to my exact question stated in the sources, as you wrote it? Reply yes or no."
-
 
 def abstention(lang: str) -> str:
     return ABSTAIN.get(lang, ABSTAIN["en"])

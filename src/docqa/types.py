@@ -98,8 +98,7 @@ class Answer:
     reason: str = ""  # why it abstained: weak evidence | model found no answer | no supported sentence
     timings: dict[str, float] = field(default_factory=dict)
     draft: str = ""  # the model's raw reply before verification, for diagnosis
-    # The model's own signals: not_found (P of replying NOT_FOUND), check (P of "yes" when asked
-    # whether the sources state its answer).
+    # The model's own signals, e.g. not_found: its probability of replying NOT_FOUND.
     signals: dict[str, float] = field(default_factory=dict)
 
     @property

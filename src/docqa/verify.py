@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docqa.lexical import terms
-from docqa.segment import detect_language
+from docqa.segment import detect_language, title
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _STOP = {
@@ -24,6 +24,11 @@ COS_FLOOR, COS_FULL = 0.80, 0.90
 # Across languages the same meaning scores ~0.05 lower (the gate calibration in the README shows it),
 # so a claim in another language than its evidence gets the scale shifted down by that much.
 CROSS_LANGUAGE_SHIFT = 0.05
+# An answer must add something its sources state: of the claim's content words that the question
+# does not already contain, at least this share must appear in the cited sentences or their
+# documents' titles. A claim that only restates the question, or whose new words come from nowhere
+# in its sources, is what the model writes when the sources do not hold the answer (README, "Abstention").
+NOVEL_MIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,15 @@ def unsourced_details(claim: str, sources: Sequence[str]) -> list[str]:
     return [t for t in dict.fromkeys(details) if fold(t) not in have]
 
 
+def novel_support(claim: str, question: str, lang: str, sources: Sequence[str]) -> float:
+    """Share of the claim's content words beyond the question's that the sources contain (0 if none)."""
+    new = content_terms(claim, lang) - content_terms(question, lang)
+    if not new:
+        return 0.0
+    have = set().union(*(content_terms(s, lang) for s in sources)) if sources else set()
+    return len(new & have) / len(new)
+
+
 def semantic_support(cosine: float, same_language: bool = True) -> float:
     shift = 0.0 if same_language else CROSS_LANGUAGE_SHIFT
     return float(np.clip((cosine - COS_FLOOR + shift) / (COS_FULL - COS_FLOOR), 0.0, 1.0))
@@ -88,11 +102,13 @@ def verify(
     claim_vectors: np.ndarray | None,
     evidence_vectors: np.ndarray | None,
     documents: Sequence[str] | None = None,
+    question: str = "",
 ) -> list[Claim]:
     """Score each answer sentence against each evidence sentence; keep cited evidence that supports
     it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported.
     With `documents` (the full text of each evidence sentence's document), a same-language claim
-    whose names or numbers appear in none of its cited documents is unsupported too.
+    whose names or numbers appear in none of its cited documents is unsupported too, and with the
+    `question`, so is a same-language claim that adds nothing its cited sentences state (NOVEL_MIN).
     `parsed` is `parse(answer, lang)`, taken once by the caller, which also embeds the claims."""
     ev_langs = [detect_language(e, lang) for e in evidence]
     claims = []
@@ -114,6 +130,10 @@ def verify(
         same_language = all(ev_langs[n - 1] == lang for n in kept)
         if kept and documents is not None and same_language and unsourced_details(text, [documents[n - 1] for n in kept]):
             kept = ()
+        if kept and question and same_language:
+            sources = [evidence[n - 1] for n in kept] + [title(documents[n - 1]) for n in kept if documents]
+            if novel_support(text, question, lang, sources) < NOVEL_MIN:
+                kept = ()
         support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
         claims.append(Claim(text, kept, round(support, 3), bool(kept)))
     return claims
