@@ -171,3 +171,9 @@ def test_novel_support_counts_only_words_the_question_lacks() -> None:
     assert novel_support("Se reunirán nuevamente en Washington.", question, "es", [source]) == 1.0
     assert novel_support("Las delegaciones se reunirán nuevamente.", question, "es", [source]) == 0.0
     assert novel_support("Se reunirán en Ginebra.", question, "es", [source]) == 0.0
+
+
+def test_yes_no_answer_is_not_taken_for_a_restatement(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: f"Sí, las delegaciones se reunirán nuevamente en enero [{source_number(u, 'Washington')}].")
+    answer = asker.ask("¿Se reunirán nuevamente las delegaciones en enero?")
+    assert not answer.abstained and answer.citations

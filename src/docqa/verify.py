@@ -29,6 +29,7 @@ CROSS_LANGUAGE_SHIFT = 0.05
 # documents' titles. A claim that only restates the question, or whose new words come from nowhere
 # in its sources, is what the model writes when the sources do not hold the answer (README, "Abstention").
 NOVEL_MIN = 0.5
+_YES_NO = re.compile(r"(s[ií]|no|yes)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ def verify(
         same_language = all(ev_langs[n - 1] == lang for n in kept)
         if kept and documents is not None and same_language and unsourced_details(text, [documents[n - 1] for n in kept]):
             kept = ()
-        if kept and question and same_language:
+        # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
+        if kept and question and same_language and not _YES_NO.match(text):
             sources = [evidence[n - 1] for n in kept] + [title(documents[n - 1]) for n in kept if documents]
             if novel_support(text, question, lang, sources) < NOVEL_MIN:
                 kept = ()
