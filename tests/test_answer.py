@@ -9,7 +9,7 @@ from docqa.answer import Asker
 from docqa.followup import Turn, is_followup, standalone
 from docqa.prompt import ABSTAIN
 from docqa.services import Services
-from docqa.verify import novel_support, parse
+from docqa.verify import names_absent, novel_support, parse
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
 BLINKEN = "encabezada por el secretario de Estado, Antony Blinken"
@@ -177,3 +177,17 @@ def test_yes_no_answer_is_not_taken_for_a_restatement(services: Services) -> Non
     asker, _ = _asker(services, lambda u: f"Sí, las delegaciones se reunirán nuevamente en enero [{source_number(u, 'Washington')}].")
     answer = asker.ask("¿Se reunirán nuevamente las delegaciones en enero?")
     assert not answer.abstained and answer.citations
+
+
+def test_answer_about_something_else_than_the_named_subject_abstains(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}].")
+    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones de Canadá?")
+    assert answer.abstained and answer.reason.startswith("the cited passages")
+    geneva, _ = _asker(services, lambda u: f"It met in Geneva [{source_number(u, 'Geneva')}].")
+    assert not geneva.ask("Where did the committee meet on Tuesday?").abstained  # "Tuesday" is in the source
+
+
+def test_names_absent_ignores_sentence_initial_capitals() -> None:
+    assert not names_absent("¿Dónde se reunirán? ¿Dónde?", ["nada"])
+    assert names_absent("¿Qué tipo de ciudad ha sido Berlín?", ["Varsovia es una ciudad multicultural."])
+    assert not names_absent("En los Estados Unidos, ¿qué es?", ["Los Estados Unidos usan 60 Hz."])

@@ -19,7 +19,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
-from docqa.verify import parse, verify
+from docqa.verify import names_absent, parse, verify
 
 # Calibrated on the dev sets (README, "Abstention"): the best sentence's cosine to the question
 # under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05 lower
@@ -120,6 +120,12 @@ class Asker:
         claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts, question)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
+        cited = {e for c in claims if c.supported for e in c.cited}
+        # Across languages names are legitimately translated ("Warsaw", "Varsovia"), so same language only.
+        if all(docs[evidence[e - 1].doc_path].lang == lang for e in cited) and names_absent(
+            question, [_context(evidence[e - 1], docs[evidence[e - 1].doc_path]) for e in cited]
+        ):
+            return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use
         sentences = []
         for c in claims:
@@ -143,6 +149,14 @@ def _passes_gate(hits: Sequence[Hit], lang: str, reader: IndexReader, gate: tupl
         return True
     same = reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
     return best.dense >= (gate[0] if same else gate[1])
+
+
+# About one sentence either side: a name is often in the sentence before ("Lady Gaga ... She sang").
+CONTEXT_CHARS = 250
+
+
+def _context(hit: Hit, doc: Document) -> str:
+    return f"{title(doc.text)} {doc.text[max(0, hit.start - CONTEXT_CHARS) : hit.end + CONTEXT_CHARS]}"
 
 
 def _support_of(claims: Sequence[object], evidence_no: int) -> float:

@@ -69,6 +69,7 @@ def lexical_support(claim: str, claim_lang: str, evidence: str, evidence_lang: s
 
 
 _TOKEN = re.compile(r"\w+")
+_SENTENCE_START = re.compile(r"(^|[.!?¿¡\"«“(])\W*$")  # text before a word that opens a sentence
 
 
 def unsourced_details(claim: str, sources: Sequence[str]) -> list[str]:
@@ -89,6 +90,19 @@ def novel_support(claim: str, question: str, lang: str, sources: Sequence[str]) 
         return 0.0
     have = set().union(*(content_terms(s, lang) for s in sources)) if sources else set()
     return len(new & have) / len(new)
+
+
+def names_absent(question: str, contexts: Sequence[str]) -> bool:
+    """True when the question names something (capitalised words after the first) and none of those
+    names appears around the cited sentences: the answer is then about something else. Questions
+    built to look answerable swap in such a name ("Berlín" for the article's "Varsovia")."""
+    from docqa.lexical import fold
+
+    names = {fold(m.group()) for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
+             and not _SENTENCE_START.search(question[: m.start()])}
+    if not names:
+        return False
+    return not names & set(_TOKEN.findall(fold(" ".join(contexts))))
 
 
 def semantic_support(cosine: float, same_language: bool = True) -> float:
