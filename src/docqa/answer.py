@@ -105,11 +105,11 @@ class Asker:
             why = "the model found no answer in the evidence"
             yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), **diagnosis))
             return
-        answer = self._verified(raw, f"{question} {query}", lang, evidence, hits, reader, docs, timings, t0)
+        answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, timings, t0)
         yield Event("answer", answer=replace(answer, **diagnosis))
 
     def _verified(
-        self, raw: str, question: str, lang: str, evidence: list[Hit], hits: list[Hit], reader: IndexReader,
+        self, raw: str, question: str, query: str, lang: str, evidence: list[Hit], hits: list[Hit], reader: IndexReader,
         docs: dict[str, Document],
         timings: dict[str, float], t0: float,
     ) -> Answer:
@@ -117,13 +117,15 @@ class Asker:
         claim_vecs = self._embedder.embed_queries([text for text, _ in parsed]) if parsed else None
         ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
         texts = [docs[h.doc_path].text for h in evidence]
+        # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
         claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts, question)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         cited = {e for c in claims if c.supported for e in c.cited}
         # Across languages names are legitimately translated ("Warsaw", "Varsovia"), so same language only.
+        # The standalone query too: a follow-up ("¿Y qué cargo tiene?") names its subject only there.
         if all(docs[evidence[e - 1].doc_path].lang == lang for e in cited) and names_absent(
-            question, [_context(evidence[e - 1], docs[evidence[e - 1].doc_path]) for e in cited]
+            f"{question} {query}", [_context(evidence[e - 1], docs[evidence[e - 1].doc_path]) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use

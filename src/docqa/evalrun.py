@@ -12,6 +12,7 @@ import numpy as np
 from docqa.evaluate import Question, answer_matches, gold_in, overlaps
 from docqa.followup import Turn, standalone
 from docqa.retrieve import Retriever
+from docqa.segment import detect_language
 from docqa.services import Services
 from docqa.types import Answer
 
@@ -31,6 +32,8 @@ class Tally:
     citations: int = 0
     good_citations: int = 0
     cited_gold: int = 0
+    answered_any: int = 0  # answers given to any question, for the answer-language check
+    in_language: int = 0
     ttft: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
 
@@ -83,6 +86,10 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
     if answer.timings.get("ttft_s"):
         t.ttft.append(float(answer.timings["ttft_s"]))
     t.total.append(float(answer.timings.get("total_s", 0.0)))
+    if not answer.abstained:
+        t.answered_any += 1
+        # "Answer in the language of the question": short answers are ambiguous, so they count as right.
+        t.in_language += detect_language(answer.plain, default=q.lang) == q.lang
     if not q.answerable:
         t.abstained_ok += answer.abstained
         return
@@ -122,6 +129,7 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         citation_recall=_ratio(t.cited_gold, t.answered),
         abstention_rate=_ratio(t.abstained_ok, t.unanswerable),
         false_abstention_rate=_ratio(t.false_abstained, t.answerable),
+        answers_in_question_language=_ratio(t.in_language, t.answered_any),
         ttft_s_mean=ttft_mean, ttft_s_p95=ttft_p95, total_s_mean=total_mean, total_s_p95=total_p95,
     )
     return report

@@ -1,0 +1,78 @@
+"""`docqa eval` end to end with the fake embedder and a scripted LLM: the report's metrics are computed
+from what the pipeline did, including multi-turn questions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fakes import FakeEmbedder, ScriptedLLM, source_number
+
+from docqa import cli, services
+
+WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024"
+
+
+def _script(user: str) -> str:
+    question = user.rsplit("Question:", 1)[1]
+    n = source_number(user, "Washington")
+    if "reunir" in question and n:
+        return f"Se reunirán en Washington [{n}]."
+    if "cuándo" in question and n:
+        return f"En enero de 2024 [{n}]."
+    return "NOT_FOUND"
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(services, "load_embedder", lambda spec, threads: FakeEmbedder(id=f"sentence-transformers:{spec}"))
+    llm = ScriptedLLM(_script)
+    monkeypatch.setattr(services.Services, "llm", lambda self: llm)
+    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
+    return lambda *args: CliRunner().invoke(cli.main, list(args))
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    return path
+
+
+def test_eval_reports_the_readme_metrics(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = _write(tmp_path / "q.jsonl", [
+        {"id": "a1", "lang": "es", "type": "answerable", "question": "¿Dónde se reunirán nuevamente las delegaciones?",
+         "answers": ["Washington"], "gold_sentences": [WASHINGTON]},
+        {"id": "a2", "lang": "es", "type": "answerable", "question": "¿Y cuándo?", "answers": ["enero de 2024"],
+         "gold_sentences": [WASHINGTON], "turns": ["¿Dónde se reunirán nuevamente las delegaciones?", "¿Y cuándo?"]},
+        {"id": "a3", "lang": "es", "type": "answerable", "question": "¿Quién encabezó la delegación?",
+         "answers": ["Blinken"], "gold_sentences": ["encabezada por el secretario de Estado, Antony Blinken"]},
+        {"id": "u1", "lang": "es", "type": "unanswerable_squad2", "question": "¿Cuántos migrantes cruzaron la frontera?",
+         "answers": [], "gold_sentences": []},
+    ])
+    details = tmp_path / "details.jsonl"
+    result = run("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"),
+                 "--details", str(details), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 4 and report["answerable"] == 3 and report["unanswerable"] == 1
+    # a1 and the follow-up a2 are answered right with the gold sentence; a3 gets NOT_FOUND from the script
+    assert report["answer_accuracy"] == pytest.approx(2 / 3, abs=1e-3)
+    assert report["false_abstention_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    assert report["abstention_rate"] == 1.0 and report["citation_precision"] == 1.0 and report["citation_recall"] == 1.0
+    assert report["answers_in_question_language"] == 1.0
+    for key in ("recall_at_5", "ttft_s_mean", "ttft_s_p95", "total_s_mean", "total_s_p95"):
+        assert key in report
+    rows = [json.loads(line) for line in details.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["a1", "a2", "a3", "u1"] and rows[2]["abstained"]
+
+
+def test_retrieval_only_needs_no_llm(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = _write(tmp_path / "q.jsonl", [
+        {"id": "a1", "lang": "es", "type": "answerable", "question": "¿Dónde se reunirán nuevamente las delegaciones?",
+         "answers": ["Washington"], "gold_sentences": [WASHINGTON]},
+    ])
+    result = run("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--retrieval-only", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["recall_at_5"] == 1.0 and "answer_accuracy" not in report
