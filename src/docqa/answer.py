@@ -118,13 +118,14 @@ class Asker:
         ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
         texts = [docs[h.doc_path].text for h in evidence]
         # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
-        claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts, question)
+        langs = [docs[h.doc_path].lang for h in evidence]
+        claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts, question, langs)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         cited = {e for c in claims if c.supported for e in c.cited}
         # Across languages names are legitimately translated ("Warsaw", "Varsovia"), so same language only.
         # The standalone query too: a follow-up ("¿Y qué cargo tiene?") names its subject only there.
-        if all(docs[evidence[e - 1].doc_path].lang == lang for e in cited) and names_absent(
+        if all(langs[e - 1] == lang for e in cited) and names_absent(
             f"{question} {query}", [_context(evidence[e - 1], docs[evidence[e - 1].doc_path]) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)

@@ -118,14 +118,17 @@ def verify(
     evidence_vectors: np.ndarray | None,
     documents: Sequence[str] | None = None,
     question: str = "",
+    evidence_langs: Sequence[str] | None = None,
 ) -> list[Claim]:
     """Score each answer sentence against each evidence sentence; keep cited evidence that supports
     it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported.
     With `documents` (the full text of each evidence sentence's document), a same-language claim
     whose names or numbers appear in none of its cited documents is unsupported too, and with the
     `question`, so is a same-language claim that adds nothing its cited sentences state (NOVEL_MIN).
-    `parsed` is `parse(answer, lang)`, taken once by the caller, which also embeds the claims."""
-    ev_langs = [detect_language(e, lang) for e in evidence]
+    `parsed` is `parse(answer, lang)`, taken once by the caller, which also embeds the claims.
+    `evidence_langs` are the languages of the evidence's documents, known since indexing; without
+    them each sentence's language is guessed, which short sentences make unreliable."""
+    ev_langs = list(evidence_langs) if evidence_langs else [detect_language(e, lang) for e in evidence]
     claims = []
     for i, (text, cited) in enumerate(parsed):
         scores = []
