@@ -73,7 +73,8 @@ def show_sources(services: Services, answer, key: str, show_all: bool) -> None: 
     if answer.abstained:
         closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
         hint = f" The closest documents were: {', '.join(closest)}." if closest else ""
-        st.caption(f"Try rephrasing, or add a document that covers this.{hint}")
+        why = f"Why: {answer.reason}. " if answer.reason else ""
+        st.caption(f"{why}Try rephrasing, or add a document that covers this.{hint}")
     elif answer.citations:
         st.markdown("**Sources**")
         store = services.reader().store

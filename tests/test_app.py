@@ -69,7 +69,7 @@ def test_abstention_looks_different(app: AppTest) -> None:
     _ask(app, "¿Cuántos migrantes cruzaron la frontera?")
     assert [i.value for i in app.info] == ["No encuentro esa información en los documentos."]
     assert not [e for e in app.expander if e.label.startswith("[")]
-    assert any("closest documents" in c.value for c in app.caption)
+    assert any("closest documents" in c.value and "Why: " in c.value for c in app.caption)
 
 
 def test_follow_up_uses_the_conversation(app: AppTest) -> None:
