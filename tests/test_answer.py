@@ -85,7 +85,7 @@ def test_hesitant_model_abstains_even_when_it_wrote_an_answer(services: Services
 def test_weak_evidence_abstains_without_calling_the_model(services: Services) -> None:
     asker, llm = _asker(services, lambda u: "Washington [1].", gate=(0.99, 0.99))
     answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
-    assert answer.abstained and answer.reason == "weak evidence" and llm.prompts == []
+    assert answer.abstained and answer.reason.startswith("weak evidence") and llm.prompts == []
 
 
 def test_not_found_is_never_streamed(services: Services) -> None:

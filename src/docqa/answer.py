@@ -81,7 +81,7 @@ class Asker:
         hits = Retriever(reader, self._embedder).sentence_hits(query, max(k, MAX_EVIDENCE), qvec)
         timings = {"retrieve_ms": round((time.perf_counter() - t0) * 1000, 1)}
         if not _passes_gate(hits, lang, reader, self.gate):
-            yield Event("answer", answer=_abstain(lang, hits, "weak evidence", timings, t0))
+            yield Event("answer", answer=_abstain(lang, hits, "weak evidence: no passage is close enough to the question", timings, t0))
             return
         evidence = _select_evidence(rerank(self.reranker, query, hits))
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
