@@ -191,3 +191,12 @@ def test_names_absent_ignores_sentence_initial_capitals() -> None:
     assert not names_absent("¿Dónde se reunirán? ¿Dónde?", ["nada"])
     assert names_absent("¿Qué tipo de ciudad ha sido Berlín?", ["Varsovia es una ciudad multicultural."])
     assert not names_absent("En los Estados Unidos, ¿qué es?", ["Los Estados Unidos usan 60 Hz."])
+
+
+def test_claim_citing_a_neighbour_is_re_cited_to_the_sentence_with_its_new_words() -> None:
+    from docqa.verify import verify
+
+    evidence = ["Las delegaciones se reunieron en la Ciudad de México.", "Volverán a reunirse en Washington en enero."]
+    claims = verify([("Se reunirán en Washington en enero.", (1,))], "es", evidence, None, None, None,
+                    "¿Dónde se reunirán de nuevo las delegaciones?", ["es", "es"])
+    assert claims[0].supported and claims[0].cited == (2,)

@@ -150,9 +150,16 @@ def verify(
             kept = ()
         # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
         if kept and question and same_language and not _YES_NO.match(text):
-            sources = [evidence[n - 1] for n in kept] + [title(documents[n - 1]) for n in kept if documents]
-            if novel_support(text, question, lang, sources) < NOVEL_MIN:
-                kept = ()
+            def novel(ns: Sequence[int]) -> float:
+                sources = [evidence[n - 1] for n in ns] + [title(documents[n - 1]) for n in ns if documents]
+                return novel_support(text, question, lang, sources)
+
+            if novel(kept) < NOVEL_MIN:
+                # The model often cites a neighbour of the sentence that states its answer: re-cite the
+                # supported evidence sentence that holds the claim's new words, if there is one.
+                fits = [j + 1 for j in range(len(evidence)) if scores[j] >= SUPPORT_MIN and ev_langs[j] == lang]
+                best = max(fits, key=lambda n: (novel((n,)), scores[n - 1], -n), default=None)
+                kept = (best,) if best is not None and novel((best,)) >= NOVEL_MIN else ()
         support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
         claims.append(Claim(text, kept, round(support, 3), bool(kept)))
     return claims
