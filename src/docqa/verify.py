@@ -150,7 +150,7 @@ def verify(
             kept = ()
         # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
         if kept and question and same_language and not _YES_NO.match(text):
-            def novel(ns: Sequence[int]) -> float:
+            def novel(ns: Sequence[int], text: str = text) -> float:
                 sources = [evidence[n - 1] for n in ns] + [title(documents[n - 1]) for n in ns if documents]
                 return novel_support(text, question, lang, sources)
 
