@@ -81,15 +81,17 @@ class Asker:
         hits = Retriever(reader, self._embedder).sentence_hits(query, max(k, MAX_EVIDENCE), qvec)
         timings = {"retrieve_ms": round((time.perf_counter() - t0) * 1000, 1)}
         if not _passes_gate(hits, lang, reader, self.gate):
-            yield Event("answer", answer=_abstain(lang, hits, "weak evidence: no passage is close enough to the question", timings, t0))
+            why = "weak evidence: no passage is close enough to the question"
+            yield Event("answer", answer=_abstain(lang, hits, why, timings, t0))
             return
         evidence = _select_evidence(rerank(self.reranker, query, hits))
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         llm = self._llm()
         yield Event("status", "thinking")
         raw, first, shown = "", None, 0
-        titles = [title(docs[h.doc_path].text) for h in evidence]
-        prompt = user_message(question, evidence, lang, history_note(question, history), titles)
+        titles = {path: title(doc.text) for path, doc in docs.items()}
+        note = history_note(question, history)
+        prompt = user_message(question, evidence, lang, note, [titles[h.doc_path] for h in evidence])
         for token in llm.stream(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch=NOT_FOUND):
             if first is None:
                 first = time.perf_counter() - t0
@@ -105,20 +107,19 @@ class Asker:
             why = "the model found no answer in the evidence"
             yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), **diagnosis))
             return
-        answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, timings, t0)
+        answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, titles, timings, t0)
         yield Event("answer", answer=replace(answer, **diagnosis))
 
     def _verified(
         self, raw: str, question: str, query: str, lang: str, evidence: list[Hit], hits: list[Hit], reader: IndexReader,
-        docs: dict[str, Document],
-        timings: dict[str, float], t0: float,
+        docs: dict[str, Document], titles: dict[str, str], timings: dict[str, float], t0: float,
     ) -> Answer:
         parsed = parse(raw, lang)
         claim_vecs = self._embedder.embed_queries([text for text, _ in parsed]) if parsed else None
         ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
         texts = [docs[h.doc_path].text for h in evidence]
-        # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
         langs = [docs[h.doc_path].lang for h in evidence]
+        # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
         claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts, question, langs)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
@@ -126,7 +127,7 @@ class Asker:
         # Across languages names are legitimately translated ("Warsaw", "Varsovia"), so same language only.
         # The standalone query too: a follow-up ("¿Y qué cargo tiene?") names its subject only there.
         if all(langs[e - 1] == lang for e in cited) and names_absent(
-            f"{question} {query}", [_context(evidence[e - 1], docs[evidence[e - 1].doc_path]) for e in cited]
+            f"{question} {query}", [_context(evidence[e - 1], docs, titles) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use
@@ -158,8 +159,9 @@ def _passes_gate(hits: Sequence[Hit], lang: str, reader: IndexReader, gate: tupl
 CONTEXT_CHARS = 250
 
 
-def _context(hit: Hit, doc: Document) -> str:
-    return f"{title(doc.text)} {doc.text[max(0, hit.start - CONTEXT_CHARS) : hit.end + CONTEXT_CHARS]}"
+def _context(hit: Hit, docs: dict[str, Document], titles: dict[str, str]) -> str:
+    text = docs[hit.doc_path].text
+    return f"{titles[hit.doc_path]} {text[max(0, hit.start - CONTEXT_CHARS) : hit.end + CONTEXT_CHARS]}"
 
 
 def _support_of(claims: Sequence[object], evidence_no: int) -> float:

@@ -22,14 +22,6 @@ class LLM(Protocol):
     def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]: ...
 
 
-def _softmax_of(scores: object, ids: list[int]) -> list[float]:
-    import numpy as np
-
-    z = np.asarray(scores, dtype=np.float64)
-    z = np.exp(z - z.max())
-    return [float(z[i] / z.sum()) for i in ids]
-
-
 def chatml(system: str, user: str) -> tuple[str, str]:
     """The Qwen chat template, split into the fixed system prefix and the per-question rest."""
     prefix = f"<|im_start|>system\n{system}<|im_end|>\n"
@@ -74,7 +66,8 @@ class LlamaCppLLM:
 
         def observe(_ids: object, scores: np.ndarray) -> np.ndarray:
             if seen["first"] and target is not None:
-                self.last_watch_prob = _softmax_of(scores, [target])[0]
+                z = scores.astype(np.float64) - float(scores.max())
+                self.last_watch_prob = float(np.exp(z[target]) / np.exp(z).sum())
             seen["first"] = False
             return scores
 
@@ -89,4 +82,3 @@ class LlamaCppLLM:
                 text = part["choices"][0]["text"]  # type: ignore[index]
                 if text:
                     yield text
-

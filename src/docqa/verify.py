@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docqa.lexical import terms
+from docqa.lexical import fold, terms
 from docqa.segment import detect_language, title
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -75,8 +75,6 @@ _SENTENCE_START = re.compile(r"(^|[.!?¿¡\"«“(])\W*$")  # text before a word
 def unsourced_details(claim: str, sources: Sequence[str]) -> list[str]:
     """Names and numbers in the claim (capitalised words after the first, tokens with digits) that
     appear nowhere in the cited documents: details the model added from outside them."""
-    from docqa.lexical import fold
-
     have = set(_TOKEN.findall(fold(" ".join(sources))))
     tokens = _TOKEN.findall(claim)
     details = [t for i, t in enumerate(tokens) if (i > 0 and t[:1].isupper()) or any(c.isdigit() for c in t)]
@@ -96,8 +94,6 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     """True when the question names something (capitalised words after the first) and none of those
     names appears around the cited sentences: the answer is then about something else. Questions
     built to look answerable swap in such a name ("Berlín" for the article's "Varsovia")."""
-    from docqa.lexical import fold
-
     names = {fold(m.group()) for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
              and not _SENTENCE_START.search(question[: m.start()])}
     if not names:
@@ -129,6 +125,8 @@ def verify(
     `evidence_langs` are the languages of the evidence's documents, known since indexing; without
     them each sentence's language is guessed, which short sentences make unreliable."""
     ev_langs = list(evidence_langs) if evidence_langs else [detect_language(e, lang) for e in evidence]
+    # What the novelty check may find a claim's new words in: each sentence and its document's title.
+    stated = [[e, title(documents[j])] if documents else [e] for j, e in enumerate(evidence)]
     claims = []
     for i, (text, cited) in enumerate(parsed):
         scores = []
@@ -150,16 +148,13 @@ def verify(
             kept = ()
         # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
         if kept and question and same_language and not _YES_NO.match(text):
-            def novel(ns: Sequence[int], text: str = text) -> float:
-                sources = [evidence[n - 1] for n in ns] + [title(documents[n - 1]) for n in ns if documents]
-                return novel_support(text, question, lang, sources)
-
-            if novel(kept) < NOVEL_MIN:
+            novel = [novel_support(text, question, lang, s) for s in stated]
+            if novel_support(text, question, lang, [s for n in kept for s in stated[n - 1]]) < NOVEL_MIN:
                 # The model often cites a neighbour of the sentence that states its answer: re-cite the
                 # supported evidence sentence that holds the claim's new words, if there is one.
-                fits = [j + 1 for j in range(len(evidence)) if scores[j] >= SUPPORT_MIN and ev_langs[j] == lang]
-                best = max(fits, key=lambda n: (novel((n,)), scores[n - 1], -n), default=None)
-                kept = (best,) if best is not None and novel((best,)) >= NOVEL_MIN else ()
+                fits = [j for j in range(len(evidence)) if scores[j] >= SUPPORT_MIN and ev_langs[j] == lang]
+                best = max(fits, key=lambda j: (novel[j], scores[j], -j), default=None)
+                kept = (best + 1,) if best is not None and novel[best] >= NOVEL_MIN else ()
         support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
         claims.append(Claim(text, kept, round(support, 3), bool(kept)))
     return claims
