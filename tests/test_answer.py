@@ -201,3 +201,49 @@ def test_claim_citing_a_neighbour_is_re_cited_to_the_sentence_with_its_new_words
     claims = verify([("Las delegaciones se reunirán en Washington.", (1,))], "es", evidence, None, None, None,
                     "¿Dónde se reunirán las delegaciones?", ["es", "es"])
     assert claims[0].supported and claims[0].cited == (2,)
+
+
+def _grapes(tmp_path, fake) -> Services:  # type: ignore[no-untyped-def]
+    from docqa.config import load_settings
+
+    root = tmp_path / "grapes"
+    root.mkdir()
+    (root / "wine.txt").write_text("Whole grapes are poured into large steel tanks, where the must ferments with yeasts.\n", "utf-8")
+    (root / "breeding.txt").write_text("Breeders produce seedless varieties by crossing plants that carry the trait.\n", "utf-8")
+    (root / "tea.txt").write_text("Green tea is dried quickly after picking.\n", "utf-8")
+    settings = load_settings({}).with_overrides(corpus=root, index=tmp_path / "grapes-index", embedder="fake")
+    return Services(settings, fake)
+
+
+def test_answer_from_a_document_about_something_else_abstains(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    services = _grapes(tmp_path, fake)
+    reply = lambda u: f"The grapes are poured into large steel tanks where the must ferments [{source_number(u, 'steel')}]."
+    asker, _ = _asker(services, reply)
+    # The wine document says nothing about seedless grapes or producing them, the question's specific words.
+    answer = asker.ask("How are seedless grapes produced?")
+    assert answer.abstained and answer.reason.startswith("the cited documents do not mention")
+    # The same reply to a question the wine document is about stands.
+    assert not asker.ask("What happens to whole grapes in the tanks?").abstained
+
+
+def test_topic_coverage_weighs_the_rarer_words_more() -> None:
+    from docqa.verify import topic_coverage, topic_terms
+
+    assert topic_terms("¿Cuántos nietos tuvo el rey Luis VII?", "es") == ["niet", "rey", "luis", "vii"]
+    # 100 sentences: "rey" is everywhere, "nietos" in one. Missing the rare word sinks the share.
+    corpus = {"niet": 1, "rey": 50, "luis": 10, "vii": 10}
+    assert topic_coverage(100, corpus, {"rey": 3, "vii": 1}) < 0.5
+    assert topic_coverage(100, corpus, {"niet": 1, "rey": 1}) > 0.5
+    assert topic_coverage(100, {"nada": 0}, {}) == 1.0  # words no sentence holds say nothing
+
+
+def test_sentence_frequencies_count_in_the_corpus_and_in_chosen_documents(services: Services) -> None:
+    services.build()
+    store = services.reader().store
+    total, everywhere = store.sentence_frequencies(["washington", "geneva", "inexistent"])
+    assert total > 10 and everywhere["washington"] >= 1 and everywhere["geneva"] == 1 and everywhere["inexistent"] == 0
+    in_notes_total, in_notes = store.sentence_frequencies(["washington", "geneva"], ["english.txt"])
+    assert 0 < in_notes_total < total and in_notes == {"washington": 0, "geneva": 1}
+    # Stems of 5+ letters match as prefixes ("campeon" for "campeonato"); quotes are never FTS syntax.
+    assert store.sentence_frequencies(["budge", "bud"])[1] == {"budge": 1, "bud": 0}
+    assert store.sentence_frequencies(['"; DROP'])[1] == {'"; DROP': 0}

@@ -19,7 +19,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
-from docqa.verify import names_absent, parse, verify
+from docqa.verify import names_absent, parse, topic_coverage, topic_terms, verify
 
 # Calibrated on the dev sets (README, "Abstention"): the best sentence's cosine to the question
 # under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05 lower
@@ -130,6 +130,8 @@ class Asker:
             f"{question} {query}", [_context(evidence[e - 1], docs, titles) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
+        if all(langs[e - 1] == lang for e in cited) and not _covers_topic(query, lang, {evidence[e - 1].doc_path for e in cited}, reader):
+            return _abstain(lang, hits, "the cited documents do not mention most of what the question asks about", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use
         sentences = []
         for c in claims:
@@ -162,6 +164,18 @@ CONTEXT_CHARS = 250
 def _context(hit: Hit, docs: dict[str, Document], titles: dict[str, str]) -> str:
     text = docs[hit.doc_path].text
     return f"{titles[hit.doc_path]} {text[max(0, hit.start - CONTEXT_CHARS) : hit.end + CONTEXT_CHARS]}"
+
+
+# Most of the question's weight must be in the cited documents: near-miss sources (a passage on
+# chicken breast for "¿Qué es picanha?") share a word or two, not the specific ones (README, "Abstention").
+TOPIC_MIN = 0.5
+
+
+def _covers_topic(question: str, lang: str, paths: set[str], reader: IndexReader) -> bool:
+    wanted = topic_terms(question, lang)
+    total, in_corpus = reader.store.sentence_frequencies(wanted)
+    _, in_cited = reader.store.sentence_frequencies(wanted, sorted(paths))
+    return topic_coverage(total, in_corpus, in_cited) >= TOPIC_MIN
 
 
 def _support_of(claims: Sequence[object], evidence_no: int) -> float:

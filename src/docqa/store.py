@@ -193,6 +193,28 @@ class Store:
         )
         return {int(i): str(lang) for i, lang in rows}
 
+    def sentence_frequencies(
+        self, terms: Iterable[str], doc_paths: Sequence[str] | None = None
+    ) -> tuple[int, dict[str, int]]:
+        """How many sentences there are, and how many hold each BM25 term: in the whole index (for
+        inverse document frequency), or only in the documents at `doc_paths`."""
+        scope, params = "", []
+        if doc_paths is not None:
+            marks = ",".join("?" * len(doc_paths)) or "NULL"
+            scope = f" AND s.doc_id IN (SELECT id FROM documents WHERE path IN ({marks}))"
+            params = list(doc_paths)
+        total = int(self.db.execute(f"SELECT count(*) FROM sentences s WHERE 1=1{scope}", params).fetchone()[0])
+        counts = {}
+        for term in dict.fromkeys(terms):
+            # Quoted, so a term is never read as FTS5 syntax. A longer stem also matches as a prefix:
+            # Snowball leaves "campeones" and "campeonato" apart, but they are one topic.
+            query = '"' + term.replace('"', '""') + '"' + ('*' if len(term) >= 5 else '')
+            counts[term] = int(self.db.execute(
+                f"SELECT count(*) FROM sentences_fts f JOIN sentences s ON s.id=f.rowid WHERE sentences_fts MATCH ?{scope}",
+                [query, *params],
+            ).fetchone()[0])
+        return total, counts
+
     def neighbours(self, sentence_id: int, before: int, after: int) -> list[SentenceRow]:
         """The sentence with up to `before`/`after` sentences around it in its document."""
         row = self.db.execute("SELECT doc_id, seq FROM sentences WHERE id=?", (sentence_id,)).fetchone()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -99,6 +101,35 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     if not names:
         return False
     return not names & set(_TOKEN.findall(fold(" ".join(contexts))))
+
+
+@cache
+def _stop_terms(lang: str) -> frozenset[str]:
+    """Stemmed stop words: matched after stemming, so "cuántos" goes with the listed "cuanto"."""
+    from stop_words import StopWordError, get_stop_words
+
+    try:
+        words = get_stop_words(lang)
+    except StopWordError:
+        words = []
+    return frozenset(terms(" ".join(words), lang)) | _STOP
+
+
+def topic_terms(question: str, lang: str) -> list[str]:
+    """The question's words that say what it is about: stemmed, without stop and question words."""
+    stop = _stop_terms(lang)
+    return list(dict.fromkeys(t for t in terms(question, lang) if t not in stop and (len(t) > 2 or t.isdigit())))
+
+
+def topic_coverage(total: int, in_corpus: Mapping[str, int], in_cited: Mapping[str, int]) -> float:
+    """Share of the question's topic terms found in the cited documents, each weighted by its inverse
+    sentence frequency in the corpus, so the specific words count most. Words no sentence holds
+    are left out: a paraphrase may use them, and they cannot tell one document from another."""
+    weights = {t: math.log(total / n) for t, n in in_corpus.items() if n > 0}
+    whole = sum(weights.values())
+    if whole <= 0:
+        return 1.0
+    return sum(w for t, w in weights.items() if in_cited.get(t, 0) > 0) / whole
 
 
 def semantic_support(cosine: float, same_language: bool = True) -> float:
