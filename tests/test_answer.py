@@ -108,6 +108,13 @@ def test_followup_detection() -> None:
     assert standalone("¿Dónde está la sede de la ONU?", [Turn("a", "b")]) == "¿Dónde está la sede de la ONU?"
 
 
+def test_parse_drops_an_echoed_question() -> None:
+    assert parse("Para qué nacionalidades es la iniciativa? Los cubanos y los haitianos [1].", "es") == [
+        ("Los cubanos y los haitianos.", (1,))
+    ]
+    assert parse("¿Dónde?", "es") == [("¿Dónde?", ())]  # nothing else to keep
+
+
 def test_parse_markers() -> None:
     assert parse("Washington [1]. En enero [2, 3]. Fin[4][5].", "es") == [
         ("Washington.", (1,)), ("En enero.", (2, 3)), ("Fin.", (4, 5))

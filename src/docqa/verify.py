@@ -43,11 +43,14 @@ class Claim:
 
 
 def parse(answer: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
-    """Answer sentences with the [n] markers the model wrote after or inside them."""
+    """Answer sentences with the [n] markers the model wrote after or inside them. A question the
+    model echoes before its answer ("¿Para qué países es? Los cubanos… [1]") is not part of it."""
     from sentencex import segment
 
-    out = []
-    for piece in segment(lang, answer.strip()):
+    pieces = list(segment(lang, answer.strip()))
+    answers = [p for p in pieces if not MARKER.sub("", p).strip().endswith("?")]
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for piece in answers or pieces:
         numbers = tuple(int(n) for m in MARKER.finditer(piece) for n in re.split(r"[,;]", m.group(1)))
         text = MARKER.sub("", piece).strip()
         if text:
