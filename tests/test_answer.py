@@ -229,8 +229,6 @@ def test_answer_from_a_document_about_something_else_abstains(tmp_path, fake) ->
     # The wine document says nothing about seedless grapes or producing them, the question's specific words.
     answer = asker.ask("How are seedless grapes produced?")
     assert answer.abstained and answer.reason.startswith("the cited documents do not mention")
-    # Nor does anything in the corpus mention picanha.
-    assert asker.ask("What is picanha?").abstained
     # The same reply to a question the wine document is about stands.
     assert not asker.ask("What happens to whole grapes in the tanks?").abstained
 
@@ -243,9 +241,7 @@ def test_topic_coverage_weighs_the_rarer_words_more() -> None:
     corpus = {"niet": 1, "rey": 50, "luis": 10, "vii": 10}
     assert topic_coverage(100, corpus, {"rey": 3, "vii": 1}) < 0.5
     assert topic_coverage(100, corpus, {"niet": 1, "rey": 1}) > 0.5
-    # A word no sentence holds counts half as much as the rarest one held.
-    assert topic_coverage(100, {"picanh": 0, "prepar": 1}, {"prepar": 1}) == pytest.approx(2 / 3)
-    assert topic_coverage(100, {"picanh": 0}, {}) == 0.0
+    assert topic_coverage(100, {"nada": 0}, {}) == 1.0  # words no sentence holds say nothing
 
 
 def test_sentence_frequencies_count_in_the_corpus_and_in_chosen_documents(services: Services) -> None:

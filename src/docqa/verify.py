@@ -124,17 +124,11 @@ def topic_terms(question: str, lang: str) -> list[str]:
     return list(dict.fromkeys(t for t in terms(question, lang) if t not in stop and (len(t) > 2 or t.isdigit())))
 
 
-# A word no sentence holds may be a paraphrase, or the very thing the documents lack ("picanha" in a
-# corpus on chicken and barbecue). It counts half as much as a word held by one sentence (README).
-ABSENT_WEIGHT = 0.5
-
-
 def topic_coverage(total: int, in_corpus: Mapping[str, int], in_cited: Mapping[str, int]) -> float:
     """Share of the question's topic terms found in the cited documents, each weighted by its inverse
-    sentence frequency in the corpus, so the specific words count most."""
-    if total <= 0:
-        return 1.0
-    weights = {t: math.log(total / n) if n else ABSENT_WEIGHT * math.log(total) for t, n in in_corpus.items()}
+    sentence frequency in the corpus, so the specific words count most. Words no sentence holds
+    are left out: a paraphrase may use them, and they cannot tell one document from another."""
+    weights = {t: math.log(total / n) for t, n in in_corpus.items() if n > 0}
     whole = sum(weights.values())
     if whole <= 0:
         return 1.0
