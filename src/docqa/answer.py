@@ -124,13 +124,15 @@ class Asker:
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         cited = {e for c in claims if c.supported for e in c.cited}
-        # Across languages names are legitimately translated ("Warsaw", "Varsovia"), so same language only.
+        # Across languages names and words are legitimately translated ("Warsaw", "Varsovia"), so the
+        # names and topic checks compare within one language only.
+        same_language = all(langs[e - 1] == lang for e in cited)
         # The standalone query too: a follow-up ("¿Y qué cargo tiene?") names its subject only there.
-        if all(langs[e - 1] == lang for e in cited) and names_absent(
+        if same_language and names_absent(
             f"{question} {query}", [_context(evidence[e - 1], docs, titles) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
-        if all(langs[e - 1] == lang for e in cited) and not _covers_topic(query, lang, {evidence[e - 1].doc_path for e in cited}, reader):
+        if same_language and not _covers_topic(query, lang, {evidence[e - 1].doc_path for e in cited}, reader):
             return _abstain(lang, hits, "the cited documents do not mention most of what the question asks about", timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use
         sentences = []

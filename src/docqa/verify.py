@@ -181,14 +181,16 @@ def verify(
         if kept and documents is not None and same_language and unsourced_details(text, [documents[n - 1] for n in kept]):
             kept = ()
         # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
-        if kept and question and same_language and not _YES_NO.match(text):
+        if (
+            kept and question and same_language and not _YES_NO.match(text)
+            and novel_support(text, question, lang, [s for n in kept for s in stated[n - 1]]) < NOVEL_MIN
+        ):
+            # The model often cites a neighbour of the sentence that states its answer: re-cite the
+            # supported evidence sentence that holds the claim's new words, if there is one.
             novel = [novel_support(text, question, lang, s) for s in stated]
-            if novel_support(text, question, lang, [s for n in kept for s in stated[n - 1]]) < NOVEL_MIN:
-                # The model often cites a neighbour of the sentence that states its answer: re-cite the
-                # supported evidence sentence that holds the claim's new words, if there is one.
-                fits = [j for j in range(len(evidence)) if scores[j] >= SUPPORT_MIN and ev_langs[j] == lang]
-                best = max(fits, key=lambda j: (novel[j], scores[j], -j), default=None)
-                kept = (best + 1,) if best is not None and novel[best] >= NOVEL_MIN else ()
+            fits = [j for j in range(len(evidence)) if scores[j] >= SUPPORT_MIN and ev_langs[j] == lang]
+            best = max(fits, key=lambda j: (novel[j], scores[j], -j), default=None)
+            kept = (best + 1,) if best is not None and novel[best] >= NOVEL_MIN else ()
         support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
         claims.append(Claim(text, kept, round(support, 3), bool(kept)))
     return claims
