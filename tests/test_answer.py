@@ -254,3 +254,39 @@ def test_sentence_frequencies_count_in_the_corpus_and_in_chosen_documents(servic
     # Stems of 5+ letters match as prefixes ("campeon" for "campeonato"); quotes are never FTS syntax.
     assert store.sentence_frequencies(["budge", "bud"])[1] == {"budge": 1, "bud": 0}
     assert store.sentence_frequencies(['"; DROP'])[1] == {'"; DROP': 0}
+
+
+def test_unfamiliar_terms_are_the_words_no_dictionary_knows() -> None:
+    from docqa.verify import unfamiliar_terms
+
+    assert list(unfamiliar_terms("¿Qué es picanha y cómo prepararla?", "es").values()) == ["picanha"]
+    # Inflected, borrowed and question words are known; numbers are written too many ways to judge.
+    assert unfamiliar_terms("¿Cuán común era inscribirse online en 1990 con 100k euros?", "es") == {}
+    assert list(unfamiliar_terms("Who founded SEIVG?", "en").values()) == ["SEIVG"]
+
+
+def _kitchen(tmp_path, fake) -> Services:  # type: ignore[no-untyped-def]
+    from docqa.config import load_settings
+
+    root = tmp_path / "kitchen"
+    root.mkdir()
+    (root / "pollo.txt").write_text(
+        "Pollo a la piccata\n\nLa pechuga de pollo se corta a lo largo y se aplana con un mazo.\n"
+        "Después se dora en mantequilla y se sirve con alcaparras y limón.\n", "utf-8")
+    (root / "asado.txt").write_text(
+        "El asado argentino\n\nEl vacío y la entraña se asan despacio sobre brasas de leña.\n"
+        "La carne se sala al final para que no pierda sus jugos.\n", "utf-8")
+    settings = load_settings({}).with_overrides(corpus=root, index=tmp_path / "kitchen-index", embedder="fake")
+    return Services(settings, fake)
+
+
+def test_question_about_a_thing_the_documents_never_mention_abstains_without_the_model(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    services = _kitchen(tmp_path, fake)
+    asker, llm = _asker(services, lambda u: f"La picanha se corta a lo largo [{source_number(u, 'largo')}].")
+    answer = asker.ask("¿Cómo se corta la picanha?")
+    assert answer.abstained and "picanha" in answer.reason and not llm.prompts
+    # A thing they do mention goes to the model as before.
+    answer = asker.ask("¿Cómo se corta la pechuga?")
+    assert not answer.abstained and llm.prompts
+    # Across languages the documents' words differ anyway ("Huguenots", "hugonotes"), so the check stays out.
+    assert "never mention" not in asker.ask("How is the picanha cut?").reason

@@ -19,7 +19,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
-from docqa.verify import names_absent, parse, topic_coverage, topic_terms, verify
+from docqa.verify import names_absent, parse, topic_coverage, topic_terms, unfamiliar_terms, verify
 
 # Calibrated on the dev sets (README, "Abstention"): the best sentence's cosine to the question
 # under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05 lower
@@ -80,7 +80,14 @@ class Asker:
         qvec = self._embedder.embed_queries([query])[0]
         hits = Retriever(reader, self._embedder).sentence_hits(query, max(k, MAX_EVIDENCE), qvec)
         timings = {"retrieve_ms": round((time.perf_counter() - t0) * 1000, 1)}
-        if not _passes_gate(hits, lang, reader, self.gate):
+        best = max(hits, key=lambda h: h.dense, default=None)
+        same = best is not None and reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
+        # Within one language only: across languages most words are legitimately absent.
+        missing = _never_mentioned(query, lang, reader) if same else None
+        if missing:
+            yield Event("answer", answer=_abstain(lang, hits, f"the documents never mention “{missing}”", timings, t0))
+            return
+        if not _passes_gate(best, same, self.gate):
             why = "weak evidence: no passage is close enough to the question"
             yield Event("answer", answer=_abstain(lang, hits, why, timings, t0))
             return
@@ -149,14 +156,20 @@ class Asker:
         return Answer(text, False, lang, citations, tuple(sentences), tuple(hits), "", timings)
 
 
-def _passes_gate(hits: Sequence[Hit], lang: str, reader: IndexReader, gate: tuple[float, float] | None) -> bool:
-    best = max(hits, key=lambda h: h.dense, default=None)
+def _passes_gate(best: Hit | None, same_language: bool, gate: tuple[float, float] | None) -> bool:
     if best is None:
         return False
-    if gate is None:
-        return True
-    same = reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
-    return best.dense >= (gate[0] if same else gate[1])
+    return gate is None or best.dense >= (gate[0] if same_language else gate[1])
+
+
+def _never_mentioned(query: str, lang: str, reader: IndexReader) -> str | None:
+    """A word of the question that no dictionary knows and no indexed sentence holds ("picanha"):
+    the documents cannot be about it, however close their other words are."""
+    words = unfamiliar_terms(query, lang)
+    if not words:
+        return None
+    _, counts = reader.store.sentence_frequencies(words)
+    return next((word for term, word in words.items() if counts.get(term, 0) == 0), None)
 
 
 # About one sentence either side: a name is often in the sentence before ("Lady Gaga ... She sang").

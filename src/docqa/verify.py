@@ -18,7 +18,7 @@ _STOP = {
     "the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "are", "was", "were", "be",
     "by", "with", "from", "that", "this", "what", "which", "who", "el", "la", "los", "las", "un", "una",
     "unos", "unas", "de", "del", "en", "y", "o", "que", "se", "su", "sus", "por", "con", "para", "al", "es",
-    "son", "fue", "lo", "le", "les", "como", "mas", "más", "pero", "sobre", "entre",
+    "son", "fue", "lo", "le", "les", "como", "mas", "más", "pero", "sobre", "entre", "cuan", "cuán",
 }
 SUPPORT_MIN = 0.5  # below this a citation is not trusted (calibration in README)
 # multilingual-e5 cosines crowd into [0.7, 1]; this maps "unrelated" to 0 and "paraphrase" to 1.
@@ -122,6 +122,34 @@ def topic_terms(question: str, lang: str) -> list[str]:
     """The question's words that say what it is about: stemmed, without stop and question words."""
     stop = _stop_terms(lang)
     return list(dict.fromkeys(t for t in terms(question, lang) if t not in stop and (len(t) > 2 or t.isdigit())))
+
+
+def _known(word: str, lang: str) -> bool:
+    """In a dictionary of the language or of English, which lends Spanish and others many words."""
+    import simplemma
+
+    for code in dict.fromkeys((lang, "en")):
+        try:
+            if simplemma.is_known(word, lang=code) or simplemma.is_known(simplemma.lemmatize(word, lang=code), lang=code):
+                return True
+        except ValueError:  # a language simplemma has no dictionary for
+            continue
+    return False
+
+
+def unfamiliar_terms(question: str, lang: str) -> dict[str, str]:
+    """The question's words that no dictionary knows, by their BM25 term: names of things and codes
+    ("picanha", "SEIVG"). A paraphrase uses known words, so only these must appear in the documents
+    for them to be about what the question asks."""
+    stop = _stop_terms(lang)
+    out: dict[str, str] = {}
+    for word in _TOKEN.findall(question):
+        if len(word) < 3 or any(c.isdigit() for c in word) or _known(word.lower(), lang):
+            continue
+        stem = next(iter(terms(word, lang)), "")
+        if stem and stem not in stop:
+            out.setdefault(stem, word)
+    return out
 
 
 def topic_coverage(total: int, in_corpus: Mapping[str, int], in_cited: Mapping[str, int]) -> float:
