@@ -18,8 +18,7 @@ st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
 @st.cache_resource(show_spinner="Loading the embedder and the local LLM (about 15 s, once per server) ...")
 def load_services() -> Services:
     services = Services(load_settings())
-    services.embedder()
-    services.llm()
+    services.warm()
     return services
 
 

@@ -46,6 +46,18 @@ class Services:
                 self._llm = llm
             return self._llm
 
+    def warm(self) -> None:
+        """Load what the first question would otherwise wait for (~1.1 s of it): both models, the
+        embedder's first call, the language identifier, and the dictionaries for the languages users
+        ask in most (Spanish, English)."""
+        from docqa.segment import detect_language
+        from docqa.verify import load_dictionaries
+
+        self.embedder().embed_queries(["warm-up"])
+        self.llm()
+        detect_language("¿Dónde se reunirán las delegaciones?", "es")
+        load_dictionaries(("es", "en"))
+
     def reranker(self) -> Reranker | None:
         with self._llm_lock:
             if self._reranker is None and self.settings.reranker:
