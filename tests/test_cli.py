@@ -63,3 +63,16 @@ def test_flags_override_environment(run, corpus: Path, tmp_path: Path, monkeypat
     other = tmp_path / "other-index"
     assert run("index", "--index", str(other), "--json").exit_code == 0
     assert (other / "CURRENT").is_file()
+
+
+def test_ask_says_why_it_abstained(run, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    def no_model(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the model is not needed to see that the documents never name the thing asked about")
+
+    monkeypatch.setattr(services.Services, "llm", no_model)
+    assert run("index", "--corpus", str(corpus)).exit_code == 0
+    result = run("ask", "¿Qué dijo AMLO sobre la migración?")
+    assert result.exit_code == 0, result.output
+    assert "No encuentro esa información" in result.stdout and "Why: the documents never mention “AMLO”" in result.stdout
+    answer = json.loads(run("ask", "¿Qué dijo AMLO sobre la migración?", "--json").stdout)
+    assert answer["abstained"] and answer["citations"] == [] and "AMLO" in answer["reason"]

@@ -115,6 +115,8 @@ def status(corpus: str | None, index_dir: str | None, as_json: bool) -> None:
 
 def _print_sources(answer: Any) -> None:
     if answer.abstained:
+        if answer.reason:
+            click.secho(f"Why: {answer.reason}.", dim=True)
         closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
         if closest:
             click.secho(f"(closest documents: {', '.join(closest)}; try rephrasing)", dim=True)
