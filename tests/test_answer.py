@@ -290,3 +290,12 @@ def test_question_about_a_thing_the_documents_never_mention_abstains_without_the
     assert not answer.abstained and llm.prompts
     # Across languages the documents' words differ anyway ("Huguenots", "hugonotes"), so the check stays out.
     assert "never mention" not in asker.ask("How is the picanha cut?").reason
+
+
+def test_a_misspelt_name_is_reported_with_the_documents_spelling(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: "Blinken habló de migración [1].")
+    answer = asker.ask("¿Qué dijo Blinkin en México?")
+    assert answer.abstained and "“Blinkin”" in answer.reason and "they do mention “Blinken”" in answer.reason
+    # No near spelling, no suggestion; and nothing is suggested from stems alone.
+    assert "they do mention" not in asker.ask("¿Qué dijo AMLO sobre la migración?").reason
+    assert not llm.prompts

@@ -3,15 +3,18 @@ citation verification, abstention."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 import numpy as np
 
 from docqa.chunk import estimate_tokens
 from docqa.embed import Embedder
 from docqa.followup import Turn, history_note, standalone
+from docqa.lexical import fold, terms
 from docqa.llm import LLM
 from docqa.prompt import NOT_FOUND, SYSTEM, abstention, user_message
 from docqa.reader import IndexReader
@@ -85,7 +88,10 @@ class Asker:
         # Within one language only: across languages most words are legitimately absent.
         missing = _never_mentioned(query, lang, reader) if same else None
         if missing:
-            yield Event("answer", answer=_abstain(lang, hits, f"the documents never mention “{missing}”", timings, t0))
+            why = f"the documents never mention “{missing}”"
+            near = _spelled_like(missing, lang, reader)
+            why += f" (they do mention “{near}”)" if near else ""
+            yield Event("answer", answer=_abstain(lang, hits, why, timings, t0))
             return
         if not _passes_gate(best, same, self.gate):
             why = "weak evidence: no passage is close enough to the question"
@@ -170,6 +176,19 @@ def _never_mentioned(query: str, lang: str, reader: IndexReader) -> str | None:
         return None
     _, counts = reader.store.sentence_frequencies(words)
     return next((word for term, word in words.items() if counts.get(term, 0) == 0), None)
+
+
+def _spelled_like(word: str, lang: str, reader: IndexReader) -> str | None:
+    """A word of the documents spelt almost like `word` ("Bendigo" for "Bedigo"), as they write it:
+    a typo is the likeliest reason a name is missing, and the user can ask again with it."""
+    stem = next(iter(terms(word, lang)), "")
+    for near in reader.store.similar_terms(stem) if stem else []:
+        written = [t for t in re.findall(r"\w+", reader.store.sentence_with(near)) if next(iter(terms(t, lang)), "") == near]
+        # Close in spelling as written, not only as stems: "picanha" is not a typo of "picante".
+        match = next((t for t in written if SequenceMatcher(None, fold(t), fold(word)).ratio() >= 0.85), None)
+        if match:
+            return match
+    return None
 
 
 # About one sentence either side: a name is often in the sentence before ("Lady Gaga ... She sang").

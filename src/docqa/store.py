@@ -215,6 +215,23 @@ class Store:
             ).fetchone()[0])
         return total, counts
 
+    def similar_terms(self, term: str, n: int = 3) -> list[str]:
+        """The indexed BM25 terms closest in spelling to `term`, best first: what a misspelt word meant."""
+        import difflib
+
+        # fts5vocab lists the index's terms; a temp table, so a read-only index stays untouched.
+        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.sentences_vocab USING fts5vocab(main, 'sentences_fts', 'row')")
+        vocab = [r[0] for r in self.db.execute("SELECT term FROM temp.sentences_vocab")]
+        return difflib.get_close_matches(term, vocab, n=n, cutoff=0.75)
+
+    def sentence_with(self, term: str) -> str:
+        """The text of one sentence that holds the BM25 term ("" if none)."""
+        row = self.db.execute(
+            "SELECT s.text FROM sentences_fts f JOIN sentences s ON s.id=f.rowid WHERE sentences_fts MATCH ? LIMIT 1",
+            ['"' + term.replace('"', '""') + '"'],
+        ).fetchone()
+        return row[0] if row else ""
+
     def neighbours(self, sentence_id: int, before: int, after: int) -> list[SentenceRow]:
         """The sentence with up to `before`/`after` sentences around it in its document."""
         row = self.db.execute("SELECT doc_id, seq FROM sentences WHERE id=?", (sentence_id,)).fetchone()
