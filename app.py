@@ -123,6 +123,11 @@ def main() -> None:
             for event in events:
                 if event.kind == "status" and event.text == "thinking":
                     status.update(label="Thinking (the local model needs a few seconds) ...")
+                elif event.kind == "status" and event.text == "rechecking":
+                    # The first draft cited a passage about something else; it is withdrawn, not shown.
+                    text = ""
+                    placeholder.empty()
+                    status.update(label="Asking again from the passages that name what you asked about ...")
                 elif event.kind == "token":
                     text += event.text
                     placeholder.markdown(escape(text) + " ▌")

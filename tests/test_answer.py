@@ -299,3 +299,28 @@ def test_a_misspelt_name_is_reported_with_the_documents_spelling(services: Servi
     # No near spelling, no suggestion; and nothing is suggested from stems alone.
     assert "they do mention" not in asker.ask("¿Qué dijo AMLO sobre la migración?").reason
     assert not llm.prompts
+
+
+def test_answer_citing_a_sentence_about_someone_else_is_asked_again_from_the_named_sentences(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    from docqa.config import load_settings
+
+    root = tmp_path / "visit"
+    root.mkdir()
+    (root / "visita.txt").write_text(
+        "La delegación llegó el martes a la capital. La encabezaba Antony Blinken, secretario de Estado. "
+        "El presidente agradeció la visita de la delegación. La reunión duró tres horas.\n", "utf-8")
+    services = Services(load_settings({}).with_overrides(corpus=root, index=tmp_path / "vi", embedder="fake"), fake)
+
+    def reply(u: str) -> str:
+        sources = [line.split("] ", 1) for line in u.splitlines() if line.startswith("[")]
+        named = [int(n[1:]) for n, text in sources if "Blinken" in text]
+        later = [(int(n[1:]), text) for n, text in sources if named and int(n[1:]) > named[0]]
+        if later:  # the model copies a sentence ranked below the one naming him
+            return f"{later[-1][1]} [{later[-1][0]}]"
+        return f"Antony Blinken es el secretario de Estado [{named[0]}]."
+
+    asker, llm = _asker(services, reply)
+    answer = asker.ask("¿Qué cargo tiene Blinken?")
+    assert len(llm.prompts) == 2 and "[2]" in llm.prompts[0] and "[2]" not in llm.prompts[1]
+    assert not answer.abstained and "secretario de Estado" in answer.text
+    assert ["Blinken" in c.sentence for c in answer.citations] == [True]

@@ -136,7 +136,11 @@ def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_
     answer = None
     streamed = ""
     for event in services.asker().stream(question, history, k):
-        if event.kind == "status" and not as_json and sys.stderr.isatty():
+        if event.kind == "status" and event.text == "rechecking" and not as_json:
+            # The draft above cited a passage about something else; say so, then stream the new one.
+            click.secho("\n[withdrawn: it cited a passage about something else; asking again ...]", dim=True)
+            streamed = ""
+        elif event.kind == "status" and not as_json and sys.stderr.isatty():
             click.secho(f"[{event.text} ...]", dim=True, err=True)
         elif event.kind == "token" and not as_json:
             click.echo(event.text, nl=False)
