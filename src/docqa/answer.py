@@ -225,8 +225,8 @@ PASSED_OVER = "the answer cites a passage that does not name what the question a
 def _passed_over_the_named(question: str, evidence: Sequence[Hit], cited: set[int], claims: Sequence[str]) -> bool:
     """The question's names are in neither the cited sentences nor the answer, yet a better-ranked
     evidence sentence holds one: the model copied a sentence about someone else ("¿Qué cargo tiene
-    Mayorkas?" answered with a sentence on López Obrador). On the dev sets 6 of 7 such answers
-    were wrong or to unanswerable questions (README, "Abstention")."""
+    Mayorkas?" answered with a sentence on López Obrador). On the dev sets 6 of the 8 answers
+    this caught were wrong or to unanswerable questions (README, "Abstention")."""
     earlier = [h.text for h in evidence[: min(cited) - 1]]
     said = [evidence[e - 1].text for e in cited] + list(claims)
     return bool(earlier) and names_absent(question, said) and not names_absent(question, earlier)
