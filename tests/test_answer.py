@@ -210,16 +210,23 @@ def test_claim_citing_a_neighbour_is_re_cited_to_the_sentence_with_its_new_words
     assert claims[0].supported and claims[0].cited == (2,)
 
 
-def _grapes(tmp_path, fake) -> Services:  # type: ignore[no-untyped-def]
+def _services_over(tmp_path, fake, name: str, files: dict[str, str]) -> Services:  # type: ignore[no-untyped-def]
+    """Services over a small corpus of its own, for cases the shared fixture corpus cannot show."""
     from docqa.config import load_settings
 
-    root = tmp_path / "grapes"
+    root = tmp_path / name
     root.mkdir()
-    (root / "wine.txt").write_text("Whole grapes are poured into large steel tanks, where the must ferments with yeasts.\n", "utf-8")
-    (root / "breeding.txt").write_text("Breeders produce seedless varieties by crossing plants that carry the trait.\n", "utf-8")
-    (root / "tea.txt").write_text("Green tea is dried quickly after picking.\n", "utf-8")
-    settings = load_settings({}).with_overrides(corpus=root, index=tmp_path / "grapes-index", embedder="fake")
-    return Services(settings, fake)
+    for file, text in files.items():
+        (root / file).write_text(text, "utf-8")
+    return Services(load_settings({}).with_overrides(corpus=root, index=tmp_path / f"{name}-index", embedder="fake"), fake)
+
+
+def _grapes(tmp_path, fake) -> Services:  # type: ignore[no-untyped-def]
+    return _services_over(tmp_path, fake, "grapes", {
+        "wine.txt": "Whole grapes are poured into large steel tanks, where the must ferments with yeasts.\n",
+        "breeding.txt": "Breeders produce seedless varieties by crossing plants that carry the trait.\n",
+        "tea.txt": "Green tea is dried quickly after picking.\n",
+    })
 
 
 def test_answer_from_a_document_about_something_else_abstains(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
@@ -266,18 +273,12 @@ def test_unfamiliar_terms_are_the_words_no_dictionary_knows() -> None:
 
 
 def _kitchen(tmp_path, fake) -> Services:  # type: ignore[no-untyped-def]
-    from docqa.config import load_settings
-
-    root = tmp_path / "kitchen"
-    root.mkdir()
-    (root / "pollo.txt").write_text(
-        "Pollo a la piccata\n\nLa pechuga de pollo se corta a lo largo y se aplana con un mazo.\n"
-        "Después se dora en mantequilla y se sirve con alcaparras y limón.\n", "utf-8")
-    (root / "asado.txt").write_text(
-        "El asado argentino\n\nEl vacío y la entraña se asan despacio sobre brasas de leña.\n"
-        "La carne se sala al final para que no pierda sus jugos.\n", "utf-8")
-    settings = load_settings({}).with_overrides(corpus=root, index=tmp_path / "kitchen-index", embedder="fake")
-    return Services(settings, fake)
+    return _services_over(tmp_path, fake, "kitchen", {
+        "pollo.txt": "Pollo a la piccata\n\nLa pechuga de pollo se corta a lo largo y se aplana con un mazo.\n"
+        "Después se dora en mantequilla y se sirve con alcaparras y limón.\n",
+        "asado.txt": "El asado argentino\n\nEl vacío y la entraña se asan despacio sobre brasas de leña.\n"
+        "La carne se sala al final para que no pierda sus jugos.\n",
+    })
 
 
 def test_question_about_a_thing_the_documents_never_mention_abstains_without_the_model(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
@@ -302,14 +303,10 @@ def test_a_misspelt_name_is_reported_with_the_documents_spelling(services: Servi
 
 
 def test_answer_citing_a_sentence_about_someone_else_is_asked_again_from_the_named_sentences(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
-    from docqa.config import load_settings
-
-    root = tmp_path / "visit"
-    root.mkdir()
-    (root / "visita.txt").write_text(
-        "La delegación llegó el martes a la capital. La encabezaba Antony Blinken, secretario de Estado. "
-        "El presidente agradeció la visita de la delegación. La reunión duró tres horas.\n", "utf-8")
-    services = Services(load_settings({}).with_overrides(corpus=root, index=tmp_path / "vi", embedder="fake"), fake)
+    services = _services_over(tmp_path, fake, "visit", {
+        "visita.txt": "La delegación llegó el martes a la capital. La encabezaba Antony Blinken, secretario de Estado. "
+        "El presidente agradeció la visita de la delegación. La reunión duró tres horas.\n",
+    })
 
     def reply(u: str) -> str:
         sources = [line.split("] ", 1) for line in u.splitlines() if line.startswith("[")]

@@ -31,6 +31,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicod
 """
 
 
+def _phrase(term: str) -> str:
+    """A term as an FTS5 phrase: quoted, so user text is never read as FTS syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     id: int
@@ -208,7 +213,7 @@ class Store:
         for term in dict.fromkeys(terms):
             # Quoted, so a term is never read as FTS5 syntax. A longer stem also matches as a prefix:
             # Snowball leaves "campeones" and "campeonato" apart, but they are one topic.
-            query = '"' + term.replace('"', '""') + '"' + ('*' if len(term) >= 5 else '')
+            query = _phrase(term) + ("*" if len(term) >= 5 else "")
             counts[term] = int(self.db.execute(
                 f"SELECT count(*) FROM sentences_fts f JOIN sentences s ON s.id=f.rowid WHERE sentences_fts MATCH ?{scope}",
                 [query, *params],
@@ -228,7 +233,7 @@ class Store:
         """The text of one sentence that holds the BM25 term ("" if none)."""
         row = self.db.execute(
             "SELECT s.text FROM sentences_fts f JOIN sentences s ON s.id=f.rowid WHERE sentences_fts MATCH ? LIMIT 1",
-            ['"' + term.replace('"', '""') + '"'],
+            [_phrase(term)],
         ).fetchone()
         return row[0] if row else ""
 

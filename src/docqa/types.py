@@ -95,7 +95,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     sentences: tuple[AnswerSentence, ...] = ()
     retrieved: tuple[Hit, ...] = ()  # everything retrieved, for "show retrieved" and abstention hints
-    reason: str = ""  # why it abstained: weak evidence | model found no answer | no supported sentence | names absent | topic absent
+    reason: str = ""  # why it abstained, in words: a word never mentioned, weak evidence, no answer from the model, a failed check
     timings: dict[str, float] = field(default_factory=dict)
     draft: str = ""  # the model's raw reply before verification, for diagnosis
     # The model's own signals, e.g. not_found: its probability of replying NOT_FOUND.
