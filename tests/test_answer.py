@@ -321,3 +321,28 @@ def test_answer_citing_a_sentence_about_someone_else_is_asked_again_from_the_nam
     assert len(llm.prompts) == 2 and "[2]" in llm.prompts[0] and "[2]" not in llm.prompts[1]
     assert not answer.abstained and "secretario de Estado" in answer.text
     assert ["Blinken" in c.sentence for c in answer.citations] == [True]
+
+
+def test_a_question_about_what_is_not_so_needs_a_source_that_denies_something(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    services = _services_over(tmp_path, fake, "problems", {
+        "teoria.txt": "Los problemas de función pueden reconvertirse en problemas de decisión.\n"
+        "Un problema indecidible no puede resolverse con ningún algoritmo.\n",
+    })
+    asker, _ = _asker(services, lambda u: f"Un problema de función no se puede replantear así [{source_number(u, 'reconvertirse')}].")
+    answer = asker.ask("¿Qué no se puede replantear como problema de decisión?")
+    assert answer.abstained and "not so" in answer.reason
+    # The source says what can be done: the same reply stands for the question without the "no".
+    assert not asker.ask("¿Qué se puede replantear como problema de decisión?").abstained
+    # A source that denies something answers a question that asks what is not so.
+    asker, _ = _asker(services, lambda u: f"Un problema indecidible no puede resolverse [{source_number(u, 'indecidible')}].")
+    assert not asker.ask("¿Qué no puede resolverse con un algoritmo?").abstained
+
+
+def test_negation_words_count_on_each_side() -> None:
+    from docqa.verify import negation_unsupported
+
+    assert negation_unsupported("What can't be solved?", ["Every problem can be solved."])
+    assert not negation_unsupported("What can't be solved?", ["It was solved without a computer."])
+    assert not negation_unsupported("Who never lost?", ["He didn't lose a game."])
+    # "sin" in the question is not a denial the source must repeat.
+    assert not negation_unsupported("¿Quién jugó sin casco?", ["Jugó con un casco rojo."])

@@ -22,7 +22,15 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
-from docqa.verify import names_absent, parse, topic_coverage, topic_terms, unfamiliar_terms, verify
+from docqa.verify import (
+    names_absent,
+    negation_unsupported,
+    parse,
+    topic_coverage,
+    topic_terms,
+    unfamiliar_terms,
+    verify,
+)
 
 # Calibrated on the dev sets (README, "Abstention"): the best sentence's cosine to the question
 # under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05 lower
@@ -148,6 +156,8 @@ class Asker:
             f"{question} {query}", [_context(evidence[e - 1], docs, titles) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
+        if same_language and negation_unsupported(question, [evidence[e - 1].text for e in cited]):
+            return _abstain(lang, hits, "the question asks what is not so, and the cited passages deny nothing", timings, t0)
         if same_language and _passed_over_the_named(question, evidence, cited, [c.text for c in claims]):
             return _abstain(lang, hits, PASSED_OVER, timings, t0)
         if same_language and not _covers_topic(query, lang, {evidence[e - 1].doc_path for e in cited}, reader):

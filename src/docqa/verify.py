@@ -106,6 +106,26 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     return not names & set(_TOKEN.findall(fold(" ".join(contexts))))
 
 
+# Words that deny what a clause states. "sin"/"without" and "fail" count on the source's side only:
+# a sentence can deny with them, a question asking "what can not be ..." rarely does.
+_NEGATIONS = frozenset({
+    "no", "nunca", "jamás", "jamas", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco", "nadie", "nada",
+    "not", "never", "none", "nobody", "nothing", "neither", "nor", "cannot",
+})
+_SOURCE_NEGATIONS = _NEGATIONS | {"sin", "without", "lack", "lacks", "falta", "carece", "fail", "failed", "fails"}
+
+
+def _negates(text: str, words: frozenset[str]) -> bool:
+    lowered = text.lower()
+    return "n't" in lowered or "n’t" in lowered or any(w in words for w in _TOKEN.findall(lowered))
+
+
+def negation_unsupported(question: str, contexts: Sequence[str]) -> bool:
+    """The question asks what is *not* so, and the cited sentences deny nothing: questions built to
+    look answerable insert a "no" into a sentence's own wording ("¿Qué no se puede replantear ...?")."""
+    return _negates(question, _NEGATIONS) and not any(_negates(c, _SOURCE_NEGATIONS) for c in contexts)
+
+
 @cache
 def _stop_terms(lang: str) -> frozenset[str]:
     """Stemmed stop words: matched after stemming, so "cuántos" goes with the listed "cuanto"."""
