@@ -343,6 +343,7 @@ def test_negation_words_count_on_each_side() -> None:
 
     assert negation_unsupported("What can't be solved?", ["Every problem can be solved."])
     assert not negation_unsupported("What can't be solved?", ["It was solved without a computer."])
+    assert negation_unsupported("¿Qué no se puede hacer?", ["Sin embargo, todo se puede hacer."])
     assert not negation_unsupported("Who never lost?", ["He didn't lose a game."])
     # "sin" in the question is not a denial the source must repeat.
     assert not negation_unsupported("¿Quién jugó sin casco?", ["Jugó con un casco rojo."])

@@ -116,7 +116,8 @@ _SOURCE_NEGATIONS = _NEGATIONS | {"sin", "without", "lack", "lacks", "falta", "c
 
 
 def _negates(text: str, words: frozenset[str]) -> bool:
-    lowered = text.lower()
+    # "sin embargo" is "however", and denies nothing.
+    lowered = text.lower().replace("sin embargo", "")
     return "n't" in lowered or "n’t" in lowered or any(w in words for w in _TOKEN.findall(lowered))
 
 
