@@ -347,3 +347,24 @@ def test_negation_words_count_on_each_side() -> None:
     assert not negation_unsupported("Who never lost?", ["He didn't lose a game."])
     # "sin" in the question is not a denial the source must repeat.
     assert not negation_unsupported("¿Quién jugó sin casco?", ["Jugó con un casco rojo."])
+
+
+def test_across_languages_only_names_no_dictionary_knows_must_be_in_the_cited_passages() -> None:
+    from docqa.verify import unfamiliar_names_absent
+
+    passage = ["Manning, de 39 años, jugó su último partido con los Broncos."]
+    # "Gallicans" is in no dictionary and not in the passage: the answer is about something else.
+    assert unfamiliar_names_absent("In what nation did the Gallicans get their start?", "es", passage)
+    # One of the question's names is there ("Peyton" is not, "Manning" is): it stands.
+    assert not unfamiliar_names_absent("How old was Peyton Manning in Super Bowl 50?", "es", passage)
+    # Names a dictionary knows are translated ("Warsaw", "Varsovia"), so they alone never fail it.
+    assert not unfamiliar_names_absent("What is the population of Warsaw?", "es", passage)
+
+
+def test_english_question_naming_what_the_spanish_sources_never_do_abstains(services: Services) -> None:
+    # Words the Spanish sentence holds, so the fake embedder's support does not decide it.
+    reply = lambda u: f"Washington, enero de 2024 [{source_number(u, 'Washington')}]."
+    asker, _ = _asker(services, reply)
+    answer = asker.ask("Where will the delegations meet Zapotlán again?")
+    assert answer.abstained and answer.reason.startswith("the cited passages do not mention")
+    assert not asker.ask("Where will the delegations meet again?").abstained

@@ -28,6 +28,7 @@ from docqa.verify import (
     parse,
     topic_coverage,
     topic_terms,
+    unfamiliar_names_absent,
     unfamiliar_terms,
     verify,
 )
@@ -154,6 +155,10 @@ class Asker:
         # The standalone query too: a follow-up ("¿Y qué cargo tiene?") names its subject only there.
         if same_language and names_absent(
             f"{question} {query}", [_context(evidence[e - 1], docs, titles) for e in cited]
+        ):
+            return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
+        if not same_language and unfamiliar_names_absent(
+            question, langs[min(cited) - 1], [_context(evidence[e - 1], docs, titles) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
         if same_language and negation_unsupported(question, [evidence[e - 1].text for e in cited]):

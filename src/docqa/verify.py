@@ -127,6 +127,17 @@ def negation_unsupported(question: str, contexts: Sequence[str]) -> bool:
     return _negates(question, _NEGATIONS) and not any(_negates(c, _SOURCE_NEGATIONS) for c in contexts)
 
 
+def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[str]) -> bool:
+    """`names_absent` across languages, for the names no dictionary knows ("Sherwood-Randall",
+    "Manakintown"): those are written alike in every language, unlike "Warsaw" and "Varsovia"."""
+    names = [m.group() for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
+             and not _SENTENCE_START.search(question[: m.start()]) and not any(c.isdigit() for c in m.group())]
+    # Any name found passes ("Peyton Manning" against "Manning"); only an unknown one can fail it.
+    if not any(not _known(n.lower(), source_lang) for n in names):
+        return False
+    return not {fold(n) for n in names} & set(_TOKEN.findall(fold(" ".join(contexts))))
+
+
 @cache
 def _stop_terms(lang: str) -> frozenset[str]:
     """Stemmed stop words: matched after stemming, so "cuántos" goes with the listed "cuanto"."""
