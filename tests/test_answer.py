@@ -368,3 +368,18 @@ def test_english_question_naming_what_the_spanish_sources_never_do_abstains(serv
     answer = asker.ask("Where will the delegations meet Zapotlán again?")
     assert answer.abstained and answer.reason.startswith("the cited passages do not mention")
     assert not asker.ask("Where will the delegations meet again?").abstained
+
+
+def test_a_document_title_alone_supports_no_claim(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    services = _services_over(tmp_path, fake, "titled", {
+        "rollo.txt": "Rollo y los normandos\n\nLos vikingos llegaron a Francia en el siglo IX.\n",
+    })
+    # Every line from the document opens with its title; the title line is the one that is nothing else.
+    asker, llm = _asker(services, lambda u: f"Rollo y los normandos [{source_number(u, ') Rollo y los normandos')}].")
+    # The title line is among the sources, but it states nothing: the answer has no support.
+    answer = asker.ask("¿Quiénes llegaron primero?")
+    assert source_number(llm.prompts[0], ") Rollo y los normandos") > 0
+    assert answer.abstained and answer.reason.startswith("no answer sentence is supported")
+    # A body sentence cited for what it states stands.
+    asker, _ = _asker(services, lambda u: f"Los vikingos llegaron a Francia [{source_number(u, 'vikingos')}].")
+    assert not asker.ask("¿Quiénes llegaron primero?").abstained

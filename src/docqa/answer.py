@@ -141,11 +141,13 @@ class Asker:
     ) -> Answer:
         parsed = parse(raw, lang)
         claim_vecs = self._embedder.embed_queries([text for text, _ in parsed]) if parsed else None
-        ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) for h in evidence])
+        # A document's title line says nothing by itself (each evidence line carries its title anyway);
+        # cited alone, it "supported" any claim about the subject, so it supports nothing.
+        ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) * (0.0 if _is_title(h) else 1.0) for h in evidence])
         texts = [docs[h.doc_path].text for h in evidence]
         langs = [docs[h.doc_path].lang for h in evidence]
         # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
-        claims = verify(parsed, lang, [h.text for h in evidence], claim_vecs, ev_vecs, texts, question, langs)
+        claims = verify(parsed, lang, ["" if _is_title(h) else h.text for h in evidence], claim_vecs, ev_vecs, texts, question, langs)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         cited = {e for c in claims if c.supported for e in c.cited}
@@ -194,6 +196,11 @@ def _draft(llm: LLM, prompt: str, t0: float) -> Generator[Event, None, tuple[str
             yield Event("token", raw[shown:])
             shown = len(raw)
     return raw, first
+
+
+def _is_title(hit: Hit) -> bool:
+    """The document's heading line ("Normans", "Super Bowl 50"), retrieved like any sentence."""
+    return hit.start == 0 and title(hit.text) == hit.text.strip()
 
 
 def _passes_gate(best: Hit | None, same_language: bool, gate: tuple[float, float] | None) -> bool:
