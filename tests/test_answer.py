@@ -383,3 +383,13 @@ def test_a_document_title_alone_supports_no_claim(tmp_path, fake) -> None:  # ty
     # A body sentence cited for what it states stands.
     asker, _ = _asker(services, lambda u: f"Los vikingos llegaron a Francia [{source_number(u, 'vikingos')}].")
     assert not asker.ask("¿Quiénes llegaron primero?").abstained
+
+
+def test_a_number_the_source_writes_as_a_word_is_sourced() -> None:
+    from docqa.verify import unsourced_details
+
+    source = ["Lady Gaga, la seis veces ganadora del Grammy, cantó el himno."]
+    assert unsourced_details("Lady Gaga ha ganado 6 premios Grammy.", source) == []
+    assert novel_support("Lady Gaga ha ganado 6 premios Grammy.", "¿Cuántos premios Grammy ha ganado Lady Gaga?", "es", source) == 1.0
+    # A number the source does not hold, in words or digits, is still the model's own.
+    assert unsourced_details("Lady Gaga ha ganado 7 premios Grammy.", source) == ["7"]
