@@ -76,10 +76,14 @@ def test_hesitant_model_abstains_even_when_it_wrote_an_answer(services: Services
     services.build()
     hesitant = ScriptedLLM(lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}].", watch_prob=0.3)
     asker = Asker(services.reader, services.embedder(), lambda: hesitant)
-    answer = asker.ask("¿Dónde se reunirán nuevamente las delegaciones?")
-    assert answer.abstained and answer.reason.startswith("the model")
+    events = list(asker.stream("¿Dónde se reunirán nuevamente las delegaciones?"))
+    answer = events[-1].answer
+    assert answer is not None and answer.abstained and answer.reason.startswith("the model")
+    # The withdrawn draft is kept for diagnosis but never streamed to the user.
+    assert "Washington" in answer.draft and not [e for e in events if e.kind == "token"]
     confident = ScriptedLLM(hesitant.script, watch_prob=0.0001)
-    assert not Asker(services.reader, services.embedder(), lambda: confident).ask("¿Dónde se reunirán nuevamente las delegaciones?").abstained
+    events = list(Asker(services.reader, services.embedder(), lambda: confident).stream("¿Dónde se reunirán nuevamente las delegaciones?"))
+    assert not events[-1].answer.abstained and [e for e in events if e.kind == "token"]  # type: ignore[union-attr]
 
 
 def test_weak_evidence_abstains_without_calling_the_model(services: Services) -> None:

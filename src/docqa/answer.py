@@ -191,8 +191,9 @@ def _draft(llm: LLM, prompt: str, t0: float) -> Generator[Event, None, tuple[str
         if first is None:
             first = time.perf_counter() - t0
         raw += token
-        # Hold back output while it may still be the NOT_FOUND signal, then release it all.
-        if not NOT_FOUND.startswith(raw.strip()):
+        # Hold back output while it may still be the NOT_FOUND signal, then release it all; show none
+        # of a draft that the model's own NOT_FOUND probability (known at its first token) withdraws.
+        if llm.last_watch_prob < NOT_FOUND_PROB and not NOT_FOUND.startswith(raw.strip()):
             yield Event("token", raw[shown:])
             shown = len(raw)
     return raw, first
