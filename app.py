@@ -74,6 +74,9 @@ def show_sources(services: Services, answer, key: str, show_all: bool) -> None: 
         hint = f" The closest documents were: {', '.join(closest)}." if closest else ""
         why = f"Why: {answer.reason}. " if answer.reason else ""
         st.caption(f"{why}Try rephrasing, or add a document that covers this.{hint}")
+        if answer.suggestion and st.button(f"Ask instead: {answer.suggestion}", key=f"{key}-suggest"):
+            st.session_state.pending_question = answer.suggestion
+            st.rerun()
     elif answer.citations:
         st.markdown("**Sources**")
         store = services.reader().store
@@ -106,7 +109,8 @@ def main() -> None:
                 st.text(m["content"])
             else:
                 render_answer(services, m["answer"], f"m{i}", show_all)
-    question = st.chat_input("Ask about your documents (Spanish or English)")
+    # A question typed, or one offered with the documents' spelling after a typo.
+    question = st.chat_input("Ask about your documents (Spanish or English)") or st.session_state.pop("pending_question", None)
     if not question:
         return
     with st.chat_message("user"):

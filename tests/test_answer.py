@@ -301,8 +301,10 @@ def test_a_misspelt_name_is_reported_with_the_documents_spelling(services: Servi
     asker, llm = _asker(services, lambda u: "Blinken habló de migración [1].")
     answer = asker.ask("¿Qué dijo Blinkin en México?")
     assert answer.abstained and "“Blinkin”" in answer.reason and "they do mention “Blinken”" in answer.reason
+    assert answer.suggestion == "¿Qué dijo Blinken en México?"
     # No near spelling, no suggestion; and nothing is suggested from stems alone.
-    assert "they do mention" not in asker.ask("¿Qué dijo AMLO sobre la migración?").reason
+    other = asker.ask("¿Qué dijo AMLO sobre la migración?")
+    assert "they do mention" not in other.reason and other.suggestion == ""
     assert not llm.prompts
 
 

@@ -99,3 +99,14 @@ def test_missing_index_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPa
     assert any("docqa index" in e.value for e in at.sidebar.error)
     _ask(at, "¿Dónde?")
     assert any("docqa index" in e.value for e in at.error)
+
+
+def test_a_misspelt_name_offers_the_question_with_the_documents_spelling(app: AppTest) -> None:
+    _ask(app, "¿Qué cargo tiene Blinkin?")
+    assert any("they do mention “Blinken”" in c.value for c in app.chat_message[-1].caption)
+    button = next(b for b in app.button if b.label.startswith("Ask instead"))
+    assert button.label == "Ask instead: ¿Qué cargo tiene Blinken?"
+    button.click().run()
+    assert not app.exception, app.exception
+    answer = app.chat_message[-1]
+    assert any("secretario de Estado" in m.value for m in answer.markdown)

@@ -76,3 +76,7 @@ def test_ask_says_why_it_abstained(run, corpus: Path, monkeypatch: pytest.Monkey
     assert "No encuentro esa información" in result.stdout and "Why: the documents never mention “AMLO”" in result.stdout
     answer = json.loads(run("ask", "¿Qué dijo AMLO sobre la migración?", "--json").stdout)
     assert answer["abstained"] and answer["citations"] == [] and "AMLO" in answer["reason"]
+    # A misspelt name gets the question back with the documents' spelling, ready to run.
+    result = run("ask", "¿Qué cargo tiene Blinkin?", "--json")
+    assert json.loads(result.stdout)["suggestion"] == "¿Qué cargo tiene Blinken?"
+    assert "Did you mean: docqa ask '¿Qué cargo tiene Blinken?'" in run("ask", "¿Qué cargo tiene Blinkin?").stdout

@@ -100,7 +100,9 @@ class Asker:
             why = f"the documents never mention “{missing}”"
             near = _spelled_like(missing, lang, reader)
             why += f" (they do mention “{near}”)" if near else ""
-            yield Event("answer", answer=_abstain(lang, hits, why, timings, t0))
+            suggestion = _respell(question, missing, near) if near else ""
+            suggestion = "" if suggestion == question else suggestion  # the typo was in an earlier turn
+            yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), suggestion=suggestion))
             return
         if not _passes_gate(best, same, self.gate):
             why = "weak evidence: no passage is close enough to the question"
@@ -231,6 +233,10 @@ def _spelled_like(word: str, lang: str, reader: IndexReader) -> str | None:
         if match:
             return match
     return None
+
+
+def _respell(text: str, word: str, near: str) -> str:
+    return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", near, text)
 
 
 # About one sentence either side: a name is often in the sentence before ("Lady Gaga ... She sang").

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from typing import Any
 
@@ -117,6 +118,8 @@ def _print_sources(answer: Any) -> None:
     if answer.abstained:
         if answer.reason:
             click.secho(f"Why: {answer.reason}.", dim=True)
+        if answer.suggestion:
+            click.secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
         closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
         if closest:
             click.secho(f"(closest documents: {', '.join(closest)}; try rephrasing)", dim=True)
@@ -165,6 +168,7 @@ def _answer_json(answer: Any) -> str:
             "answer": answer.text,
             "abstained": answer.abstained,
             "reason": answer.reason,
+            "suggestion": answer.suggestion,
             "citations": [
                 {"n": c.n, "document": c.doc_path, "sentence": c.sentence, "start": c.start, "end": c.end,
                  "page": c.page, "score": c.score}

@@ -98,6 +98,8 @@ class Answer:
     reason: str = ""  # why it abstained, in words: a word never mentioned, weak evidence, no answer from the model, a failed check
     timings: dict[str, float] = field(default_factory=dict)
     draft: str = ""  # the model's raw reply before verification, for diagnosis
+    # The question with a misspelt name as the documents spell it ("Blinkin" → "Blinken"), to offer.
+    suggestion: str = ""
     # The model's own signals, e.g. not_found: its probability of replying NOT_FOUND.
     signals: dict[str, float] = field(default_factory=dict)
 
