@@ -68,13 +68,14 @@ def sidebar(services: Services) -> tuple[int, bool]:
     return k, show_all
 
 
-def show_sources(services: Services, answer, key: str, show_all: bool) -> None:  # type: ignore[no-untyped-def]
+def show_sources(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
         closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
         hint = f" The closest documents were: {', '.join(closest)}." if closest else ""
         why = f"Why: {answer.reason}. " if answer.reason else ""
         st.caption(f"{why}Try rephrasing, or add a document that covers this.{hint}")
-        if answer.suggestion and st.button(f"Ask instead: {answer.suggestion}", key=f"{key}-suggest"):
+        # Offered on the latest answer only: an older one's suggestion belongs to a finished exchange.
+        if answer.suggestion and latest and st.button(f"Ask instead: {answer.suggestion}", key=f"{key}-suggest"):
             st.session_state.pending_question = answer.suggestion
             st.rerun()
     elif answer.citations:
@@ -103,14 +104,16 @@ def main() -> None:
     services = load_services()
     k, show_all = sidebar(services)
     messages = st.session_state.setdefault("messages", [])
+    # A question typed, or one offered with the documents' spelling after a typo. The input stays
+    # pinned below the conversation wherever it is called; it is read first so that the last answer
+    # knows whether it is still the latest.
+    question = st.chat_input("Ask about your documents (Spanish or English)") or st.session_state.pop("pending_question", None)
     for i, m in enumerate(messages):
         with st.chat_message(m["role"]):
             if m["role"] == "user":
                 st.text(m["content"])
             else:
-                render_answer(services, m["answer"], f"m{i}", show_all)
-    # A question typed, or one offered with the documents' spelling after a typo.
-    question = st.chat_input("Ask about your documents (Spanish or English)") or st.session_state.pop("pending_question", None)
+                render_answer(services, m["answer"], f"m{i}", show_all, latest=not question and i == len(messages) - 1)
     if not question:
         return
     with st.chat_message("user"):
@@ -148,12 +151,12 @@ def main() -> None:
     messages.append({"role": "assistant", "answer": answer, "question": question})
 
 
-def render_answer(services: Services, answer, key: str, show_all: bool) -> None:  # type: ignore[no-untyped-def]
+def render_answer(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
         st.info(answer.text, icon="🔎")
     else:
         st.markdown(answer_markdown(answer))
-    show_sources(services, answer, key, show_all)
+    show_sources(services, answer, key, show_all, latest)
 
 
 main()

@@ -302,6 +302,9 @@ def test_a_misspelt_name_is_reported_with_the_documents_spelling(services: Servi
     answer = asker.ask("¿Qué dijo Blinkin en México?")
     assert answer.abstained and "“Blinkin”" in answer.reason and "they do mention “Blinken”" in answer.reason
     assert answer.suggestion == "¿Qué dijo Blinken en México?"
+    # Words written together that the documents write apart.
+    joined = asker.ask("¿Qué dijo Estadosunidos sobre la migración?")
+    assert "they do mention “Estados Unidos”" in joined.reason and joined.suggestion == "¿Qué dijo Estados Unidos sobre la migración?"
     # No near spelling, no suggestion; and nothing is suggested from stems alone.
     other = asker.ask("¿Qué dijo AMLO sobre la migración?")
     assert "they do mention" not in other.reason and other.suggestion == ""

@@ -110,3 +110,5 @@ def test_a_misspelt_name_offers_the_question_with_the_documents_spelling(app: Ap
     assert not app.exception, app.exception
     answer = app.chat_message[-1]
     assert any("secretario de Estado" in m.value for m in answer.markdown)
+    # Once used, the offer is gone from the older answer.
+    assert not [b for b in app.button if b.label.startswith("Ask instead")]

@@ -232,6 +232,20 @@ def _spelled_like(word: str, lang: str, reader: IndexReader) -> str | None:
         match = next((t for t in written if SequenceMatcher(None, fold(t), fold(word)).ratio() >= 0.85), None)
         if match:
             return match
+    return _written_apart(word, lang, reader)
+
+
+def _written_apart(word: str, lang: str, reader: IndexReader) -> str | None:
+    """Two words the documents write apart, as they write them ("Super Bowl" for "Superbowl")."""
+    for i in range(3, len(word) - 2):
+        left, right = word[:i], word[i:]
+        stems = [next(iter(terms(part, lang)), "") for part in (left, right)]
+        if not all(stems):
+            continue
+        text = reader.store.sentence_with(" ".join(stems))
+        found = re.search(rf"(?<!\w){re.escape(left)}[\s-]+{re.escape(right)}(?!\w)", text, re.IGNORECASE) if text else None
+        if found:
+            return found.group()
     return None
 
 
