@@ -3,24 +3,22 @@ citation verification, abstention."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
 
 import numpy as np
 
 from docqa.chunk import estimate_tokens
 from docqa.embed import Embedder
 from docqa.followup import Turn, history_note, standalone
-from docqa.lexical import fold, terms
 from docqa.llm import LLM
 from docqa.prompt import NOT_FOUND, SYSTEM, abstention, user_message
 from docqa.reader import IndexReader
 from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
+from docqa.spelling import never_mentioned, respell, spelled_like
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import (
     names_absent,
@@ -29,7 +27,6 @@ from docqa.verify import (
     topic_coverage,
     topic_terms,
     unfamiliar_names_absent,
-    unfamiliar_terms,
     verify,
 )
 
@@ -95,12 +92,12 @@ class Asker:
         best = max(hits, key=lambda h: h.dense, default=None)
         same = best is not None and reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
         # Within one language only: across languages most words are legitimately absent.
-        missing = _never_mentioned(query, lang, reader) if same else None
+        missing = never_mentioned(query, lang, reader) if same else None
         if missing:
             why = f"the documents never mention “{missing}”"
-            near = _spelled_like(missing, lang, reader)
+            near = spelled_like(missing, lang, reader)
             why += f" (they do mention “{near}”)" if near else ""
-            suggestion = _respell(question, missing, near) if near else ""
+            suggestion = respell(question, missing, near) if near else ""
             suggestion = "" if suggestion == question else suggestion  # the typo was in an earlier turn
             yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), suggestion=suggestion))
             return
@@ -210,47 +207,6 @@ def _passes_gate(best: Hit | None, same_language: bool, gate: tuple[float, float
     if best is None:
         return False
     return gate is None or best.dense >= (gate[0] if same_language else gate[1])
-
-
-def _never_mentioned(query: str, lang: str, reader: IndexReader) -> str | None:
-    """A word of the question that no dictionary knows and no indexed sentence holds ("picanha"):
-    the documents cannot be about it, however close their other words are."""
-    words = unfamiliar_terms(query, lang)
-    if not words:
-        return None
-    _, counts = reader.store.sentence_frequencies(words)
-    return next((word for term, word in words.items() if counts.get(term, 0) == 0), None)
-
-
-def _spelled_like(word: str, lang: str, reader: IndexReader) -> str | None:
-    """A word of the documents spelt almost like `word` ("Bendigo" for "Bedigo"), as they write it:
-    a typo is the likeliest reason a name is missing, and the user can ask again with it."""
-    stem = next(iter(terms(word, lang)), "")
-    for near in reader.store.similar_terms(stem) if stem else []:
-        written = [t for t in re.findall(r"\w+", reader.store.sentence_with(near)) if next(iter(terms(t, lang)), "") == near]
-        # Close in spelling as written, not only as stems: "picanha" is not a typo of "picante".
-        match = next((t for t in written if SequenceMatcher(None, fold(t), fold(word)).ratio() >= 0.85), None)
-        if match:
-            return match
-    return _written_apart(word, lang, reader)
-
-
-def _written_apart(word: str, lang: str, reader: IndexReader) -> str | None:
-    """Two words the documents write apart, as they write them ("Super Bowl" for "Superbowl")."""
-    for i in range(3, len(word) - 2):
-        left, right = word[:i], word[i:]
-        stems = [next(iter(terms(part, lang)), "") for part in (left, right)]
-        if not all(stems):
-            continue
-        text = reader.store.sentence_with(" ".join(stems))
-        found = re.search(rf"(?<!\w){re.escape(left)}[\s-]+{re.escape(right)}(?!\w)", text, re.IGNORECASE) if text else None
-        if found:
-            return found.group()
-    return None
-
-
-def _respell(text: str, word: str, near: str) -> str:
-    return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", near, text)
 
 
 # About one sentence either side: a name is often in the sentence before ("Lady Gaga ... She sang").
