@@ -402,3 +402,25 @@ def test_a_number_the_source_writes_as_a_word_is_sourced() -> None:
     assert novel_support("Lady Gaga ha ganado 6 premios Grammy.", "¿Cuántos premios Grammy ha ganado Lady Gaga?", "es", source) == 1.0
     # A number the source does not hold, in words or digits, is still the model's own.
     assert unsourced_details("Lady Gaga ha ganado 7 premios Grammy.", source) == ["7"]
+
+
+def test_an_answer_about_another_nth_than_the_question_asks_abstains() -> None:
+    from docqa.verify import ordinal_contradicted
+
+    second = ["La ganadora de la segunda temporada fue Tyra Sanchez."]
+    assert ordinal_contradicted("¿Quién ganó la séptima temporada?", second)
+    assert ordinal_contradicted("Who won the seventh season?", second)  # across languages, by number
+    assert not ordinal_contradicted("Who won the second season?", second)
+    # No ordinal on one side, or words that only look like one ("17 segundos"), decide nothing.
+    assert not ordinal_contradicted("¿Quién ganó la temporada?", second)
+    assert not ordinal_contradicted("¿Quién fue el primer ganador?", ["Quedaban 17 segundos."])
+
+
+def test_the_model_swapping_an_ordinal_abstains(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    services = _services_over(tmp_path, fake, "seasons", {
+        "drag.txt": "La ganadora de la segunda temporada del concurso fue Tyra Sanchez.\n",
+    })
+    asker, _ = _asker(services, lambda u: f"La ganadora fue Tyra Sanchez [{source_number(u, 'Tyra')}].")
+    answer = asker.ask("¿Quién ganó la séptima temporada del concurso?")
+    assert answer.abstained and "nth" in answer.reason
+    assert not asker.ask("¿Quién ganó la segunda temporada del concurso?").abstained

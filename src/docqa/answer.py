@@ -23,6 +23,7 @@ from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import (
     names_absent,
     negation_unsupported,
+    ordinal_contradicted,
     parse,
     topic_coverage,
     topic_terms,
@@ -162,6 +163,9 @@ class Asker:
             question, langs[min(cited) - 1], [_context(evidence[e - 1], docs, titles) for e in cited]
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
+        # In both languages: ordinals are matched by the number they name.
+        if ordinal_contradicted(question, [evidence[e - 1].text for e in cited]):
+            return _abstain(lang, hits, "the question asks about another “nth” than the cited passages", timings, t0)
         if same_language and negation_unsupported(question, [evidence[e - 1].text for e in cited]):
             return _abstain(lang, hits, "the question asks what is not so, and the cited passages deny nothing", timings, t0)
         if same_language and _passed_over_the_named(question, evidence, cited, [c.text for c in claims]):

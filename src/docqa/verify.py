@@ -155,6 +155,37 @@ def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[
     return not {fold(n) for n in names} & set(_TOKEN.findall(fold(" ".join(contexts))))
 
 
+# Ordinal words of both languages by the number they name, so "seventh" meets "séptima" too.
+# Not "segundos", which are seconds of time.
+_ORDINALS = {
+    w: n
+    for n, words in enumerate((
+        "primer primero primera primeros primeras first",
+        "segundo segunda segundas second",
+        "tercer tercero tercera terceros terceras third",
+        "",  # four is left out: "cuarto" is also a quarter of a game, so "fourth quarter" would not match
+        "quinto quinta quintos quintas fifth",
+        "sexto sexta sextos sextas sixth",
+        "séptimo séptima septimo septima seventh",
+        "octavo octava eighth",
+        "noveno novena ninth",
+        "décimo décima decimo decima tenth",
+    ), start=1)
+    for w in words.split()
+}
+
+
+def _ordinals(text: str) -> set[int]:
+    return {_ORDINALS[w] for w in _TOKEN.findall(text.lower()) if w in _ORDINALS}
+
+
+def ordinal_contradicted(question: str, contexts: Sequence[str]) -> bool:
+    """The question asks about one "nth" and the cited sentences speak only of another ("la séptima
+    temporada" answered from "la segunda temporada"): the model has matched the rest and swapped it."""
+    asked, stated = _ordinals(question), _ordinals(" ".join(contexts))
+    return bool(asked) and bool(stated) and not asked & stated
+
+
 @cache
 def _stop_terms(lang: str) -> frozenset[str]:
     """Stemmed stop words: matched after stemming, so "cuántos" goes with the listed "cuanto"."""
