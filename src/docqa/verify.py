@@ -85,7 +85,7 @@ _NUMBER_WORDS = {
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
     )
     for i, w in enumerate(words.split())
-} | {"una": "1", "un": "1"}
+}  # not "un"/"una": mostly articles, they would source any "1"
 
 
 def _digits_of(words: set[str]) -> set[str]:
