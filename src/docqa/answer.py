@@ -143,30 +143,31 @@ class Asker:
         claim_vecs = self._embedder.embed_queries([text for text, _ in parsed]) if parsed else None
         # A document's title line says nothing by itself (each evidence line carries its title anyway);
         # cited alone, it "supported" any claim about the subject, so it supports nothing.
-        ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) * (0.0 if _is_title(h) else 1.0) for h in evidence])
+        titled = [_is_title(h) for h in evidence]
+        ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) * (0.0 if t else 1.0) for h, t in zip(evidence, titled)])
         texts = [docs[h.doc_path].text for h in evidence]
         langs = [docs[h.doc_path].lang for h in evidence]
         # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
-        claims = verify(parsed, lang, ["" if _is_title(h) else h.text for h in evidence], claim_vecs, ev_vecs, texts, question, langs)
+        claims = verify(parsed, lang, ["" if t else h.text for h, t in zip(evidence, titled)], claim_vecs, ev_vecs, texts, question, langs)
         if not claims or not any(c.supported for c in claims):
             return _abstain(lang, hits, "no answer sentence is supported by the documents", timings, t0)
         cited = {e for c in claims if c.supported for e in c.cited}
         # Across languages names and words are legitimately translated ("Warsaw", "Varsovia"), so the
         # names and topic checks compare within one language only.
         same_language = all(langs[e - 1] == lang for e in cited)
-        # The standalone query too: a follow-up ("¿Y qué cargo tiene?") names its subject only there.
-        if same_language and names_absent(
-            f"{question} {query}", [_context(evidence[e - 1], docs, titles) for e in cited]
-        ):
-            return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
-        if not same_language and unfamiliar_names_absent(
-            question, langs[min(cited) - 1], [_context(evidence[e - 1], docs, titles) for e in cited]
+        around = [_context(evidence[e - 1], docs, titles) for e in cited]
+        said = [evidence[e - 1].text for e in cited]
+        # Within one language with the standalone query too: a follow-up ("¿Y qué cargo tiene?") names
+        # its subject only there. Across languages only the names no dictionary knows are compared.
+        if (
+            names_absent(f"{question} {query}", around) if same_language
+            else unfamiliar_names_absent(question, langs[min(cited) - 1], around)
         ):
             return _abstain(lang, hits, "the cited passages do not mention what the question names", timings, t0)
         # In both languages: ordinals are matched by the number they name.
-        if ordinal_contradicted(question, [evidence[e - 1].text for e in cited]):
+        if ordinal_contradicted(question, said):
             return _abstain(lang, hits, "the question asks about another “nth” than the cited passages", timings, t0)
-        if same_language and negation_unsupported(question, [evidence[e - 1].text for e in cited]):
+        if same_language and negation_unsupported(question, said):
             return _abstain(lang, hits, "the question asks what is not so, and the cited passages deny nothing", timings, t0)
         if same_language and _passed_over_the_named(question, evidence, cited, [c.text for c in claims]):
             return _abstain(lang, hits, PASSED_OVER, timings, t0)

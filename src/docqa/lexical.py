@@ -32,6 +32,11 @@ def terms(text: str, lang: str) -> list[str]:
     return [fold(w) for w in _stemmer(lang).stemWords(words)]
 
 
+def stem(word: str, lang: str) -> str:
+    """The BM25 term of one word ("" for none)."""
+    return next(iter(terms(word, lang)), "")
+
+
 def fts_document(text: str, lang: str) -> str:
     return " ".join(terms(text, lang))
 

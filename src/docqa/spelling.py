@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from docqa.lexical import fold, terms
+from docqa.lexical import fold, stem
 from docqa.reader import IndexReader
 from docqa.verify import unfamiliar_terms
 
@@ -23,9 +23,9 @@ def never_mentioned(query: str, lang: str, reader: IndexReader) -> str | None:
 def spelled_like(word: str, lang: str, reader: IndexReader) -> str | None:
     """A word of the documents spelt almost like `word` ("Bendigo" for "Bedigo"), as they write it:
     a typo is the likeliest reason a name is missing, and the user can ask again with it."""
-    stem = next(iter(terms(word, lang)), "")
-    for near in reader.store.similar_terms(stem) if stem else []:
-        written = [t for t in re.findall(r"\w+", reader.store.sentence_with(near)) if next(iter(terms(t, lang)), "") == near]
+    term = stem(word, lang)
+    for near in reader.store.similar_terms(term) if term else []:
+        written = [t for t in re.findall(r"\w+", reader.store.sentence_with(near)) if stem(t, lang) == near]
         # Close in spelling as written, not only as stems: "picanha" is not a typo of "picante".
         match = next((t for t in written if SequenceMatcher(None, fold(t), fold(word)).ratio() >= 0.85), None)
         if match:
@@ -37,7 +37,7 @@ def _written_apart(word: str, lang: str, reader: IndexReader) -> str | None:
     """Two words the documents write apart, as they write them ("Super Bowl" for "Superbowl")."""
     for i in range(3, len(word) - 2):
         left, right = word[:i], word[i:]
-        stems = [next(iter(terms(part, lang)), "") for part in (left, right)]
+        stems = [stem(part, lang) for part in (left, right)]
         if not all(stems):
             continue
         text = reader.store.sentence_with(" ".join(stems))

@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from docqa.lexical import fold, terms
+from docqa.lexical import fold, stem, terms
 from docqa.segment import detect_language, title
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -112,12 +112,17 @@ def novel_support(claim: str, question: str, lang: str, sources: Sequence[str]) 
     return len(new & have) / len(new)
 
 
+def _names(question: str) -> list[str]:
+    """The question's capitalised words that do not open a sentence: what it names."""
+    return [m.group() for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
+            and not _SENTENCE_START.search(question[: m.start()])]
+
+
 def names_absent(question: str, contexts: Sequence[str]) -> bool:
     """True when the question names something (capitalised words after the first) and none of those
     names appears around the cited sentences: the answer is then about something else. Questions
     built to look answerable swap in such a name ("Berlín" for the article's "Varsovia")."""
-    names = {fold(m.group()) for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
-             and not _SENTENCE_START.search(question[: m.start()])}
+    names = {fold(n) for n in _names(question)}
     if not names:
         return False
     return not names & set(_TOKEN.findall(fold(" ".join(contexts))))
@@ -147,8 +152,7 @@ def negation_unsupported(question: str, contexts: Sequence[str]) -> bool:
 def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[str]) -> bool:
     """`names_absent` across languages, for the names no dictionary knows ("Sherwood-Randall",
     "Manakintown"): those are written alike in every language, unlike "Warsaw" and "Varsovia"."""
-    names = [m.group() for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
-             and not _SENTENCE_START.search(question[: m.start()]) and not any(c.isdigit() for c in m.group())]
+    names = [n for n in _names(question) if not any(c.isdigit() for c in n)]
     # Any name found passes ("Peyton Manning" against "Manning"); only an unknown one can fail it.
     if not any(not _known(n.lower(), source_lang) for n in names):
         return False
@@ -232,9 +236,9 @@ def unfamiliar_terms(question: str, lang: str) -> dict[str, str]:
     for word in _TOKEN.findall(question):
         if len(word) < 3 or any(c.isdigit() for c in word) or _known(word.lower(), lang):
             continue
-        stem = next(iter(terms(word, lang)), "")
-        if stem and stem not in stop:
-            out.setdefault(stem, word)
+        term = stem(word, lang)
+        if term and term not in stop:
+            out.setdefault(term, word)
     return out
 
 
