@@ -135,6 +135,11 @@ def main() -> None:
                     text = ""
                     placeholder.empty()
                     status.update(label="Asking again from the passages that name what you asked about ...")
+                elif event.kind == "status" and event.text == "translating":
+                    # The draft kept words of the sources' language; its translation replaces it.
+                    text = ""
+                    placeholder.empty()
+                    status.update(label="Translating the words the model copied from the sources ...")
                 elif event.kind == "token":
                     text += event.text
                     placeholder.markdown(escape(text) + " ▌")

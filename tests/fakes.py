@@ -46,11 +46,13 @@ class ScriptedLLM:
         self.script = script
         self.watch_prob = watch_prob
         self.prompts: list[str] = []
+        self.earlier: list[list[tuple[str, str]]] = []  # the earlier turns of each call
         self.last_prompt_tokens = 0
         self.last_watch_prob = 0.0
 
-    def stream(self, system: str, user: str, max_tokens: int, watch: str = ""):  # type: ignore[no-untyped-def]
+    def stream(self, system: str, user: str, max_tokens: int, watch: str = "", earlier=()):  # type: ignore[no-untyped-def]
         self.prompts.append(user)
+        self.earlier.append(list(earlier))
         self.last_prompt_tokens = len((system + user).split())
         reply = self.script(user)
         self.last_watch_prob = 1.0 if watch and reply.startswith(watch) else 0.0

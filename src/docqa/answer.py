@@ -19,6 +19,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.spelling import never_mentioned, respell, spelled_like
+from docqa.translate import translation_request, untranslated
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import (
     names_absent,
@@ -125,6 +126,17 @@ class Asker:
                 why = "the model found no answer in the evidence"
                 yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), **diagnosis))
                 return
+            source = _source_language(lang, [docs[h.doc_path].lang for h in evidence])
+            leftover = untranslated(raw, lang, source) if source else []
+            if leftover:
+                # A small model copies words of foreign sources into its answer ("the eje impulsor");
+                # asked again in the same conversation, it translates them (README, "Answers").
+                yield Event("status", "translating")
+                again, _ = yield from _draft(llm, translation_request(leftover, lang, source), t0, [(prompt, raw)])
+                tokens += llm.last_prompt_tokens
+                timings["prompt_tokens"] = tokens
+                diagnosis["signals"]["untranslated"] = len(leftover)
+                raw = raw if _model_abstained(again) else again
             answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, titles, timings, t0)
             if attempt == 1 and answer.reason == PASSED_OVER:
                 # Ask once more from only the sentences that name what the question asks about: on the
@@ -188,10 +200,12 @@ class Asker:
         return Answer(text, False, lang, citations, tuple(sentences), tuple(hits), "", timings)
 
 
-def _draft(llm: LLM, prompt: str, t0: float) -> Generator[Event, None, tuple[str, float | None]]:
+def _draft(
+    llm: LLM, prompt: str, t0: float, earlier: Sequence[tuple[str, str]] = ()
+) -> Generator[Event, None, tuple[str, float | None]]:
     """Stream the model's reply as token events; return its text and the time to its first token."""
     raw, first, shown = "", None, 0
-    for token in llm.stream(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch=NOT_FOUND):
+    for token in llm.stream(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch="" if earlier else NOT_FOUND, earlier=earlier):
         if first is None:
             first = time.perf_counter() - t0
         raw += token
@@ -201,6 +215,12 @@ def _draft(llm: LLM, prompt: str, t0: float) -> Generator[Event, None, tuple[str
             yield Event("token", raw[shown:])
             shown = len(raw)
     return raw, first
+
+
+def _source_language(lang: str, evidence_langs: Sequence[str]) -> str:
+    """The evidence's most common language other than the question's ("" when all share it)."""
+    others = [x for x in evidence_langs if x and x != lang]
+    return max(others, key=others.count) if others else ""
 
 
 def _is_title(hit: Hit) -> bool:

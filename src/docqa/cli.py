@@ -143,6 +143,9 @@ def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_
             # The draft above cited a passage about something else; say so, then stream the new one.
             click.secho("\n[withdrawn: it cited a passage about something else; asking again ...]", dim=True)
             streamed = ""
+        elif event.kind == "status" and event.text == "translating" and not as_json:
+            click.secho("\n[it kept words of the sources' language; translating ...]", dim=True)
+            streamed = ""
         elif event.kind == "status" and not as_json and sys.stderr.isatty():
             click.secho(f"[{event.text} ...]", dim=True, err=True)
         elif event.kind == "token" and not as_json:

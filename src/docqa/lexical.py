@@ -1,4 +1,4 @@
-"""Text normalisation for BM25: accent folding, lower-casing and Snowball stemming per language."""
+"""Words per language: accent folding, lower-casing and Snowball stemming for BM25, and dictionary lookups."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ def terms(text: str, lang: str) -> list[str]:
 def stem(word: str, lang: str) -> str:
     """The BM25 term of one word ("" for none)."""
     return next(iter(terms(word, lang)), "")
+
+
+def in_dictionary(word: str, lang: str) -> bool:
+    """In simplemma's dictionary of the language, as written or as its lemma ("reabrieron")."""
+    import simplemma
+
+    try:
+        return simplemma.is_known(word, lang=lang) or simplemma.is_known(simplemma.lemmatize(word, lang=lang), lang=lang)
+    except ValueError:  # a language simplemma has no dictionary for
+        return False
 
 
 def fts_document(text: str, lang: str) -> str:

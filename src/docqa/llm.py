@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -19,13 +19,17 @@ class LLM(Protocol):
     # Probability the model gave to starting its reply with `watch` (see stream); 0 if unknown.
     last_watch_prob: float
 
-    def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]: ...
+    def stream(
+        self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str]: ...
 
 
-def chatml(system: str, user: str) -> tuple[str, str]:
-    """The Qwen chat template, split into the fixed system prefix and the per-question rest."""
+def chatml(system: str, user: str, earlier: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+    """The Qwen chat template, split into the fixed system prefix and the per-question rest.
+    `earlier` holds (user, assistant) turns before `user`."""
     prefix = f"<|im_start|>system\n{system}<|im_end|>\n"
-    return prefix, f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+    turns = "".join(f"<|im_start|>user\n{u}<|im_end|>\n<|im_start|>assistant\n{a}<|im_end|>\n" for u, a in earlier)
+    return prefix, f"{turns}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
 
 
 class LlamaCppLLM:
@@ -54,13 +58,16 @@ class LlamaCppLLM:
             self._llama.reset()
             self._llama.eval(self._tokens(prefix))
 
-    def stream(self, system: str, user: str, max_tokens: int, watch: str = "") -> Iterator[str]:
+    def stream(
+        self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()
+    ) -> Iterator[str]:
         """Stream the reply; with `watch`, also record the probability of the reply's first token
-        being the first token of `watch` (a calibrated signal, unlike the greedy choice alone)."""
+        being the first token of `watch` (a calibrated signal, unlike the greedy choice alone).
+        A reply to an `earlier` exchange reuses its tokens from the KV cache, as they come first."""
         import numpy as np
         from llama_cpp import LogitsProcessorList
 
-        prefix, rest = chatml(system, user)
+        prefix, rest = chatml(system, user, earlier)
         target = self._tokens(watch)[0] if watch else None
         seen = {"first": True}
 

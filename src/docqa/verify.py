@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from docqa.lexical import fold, stem, terms
+from docqa.lexical import fold, in_dictionary, stem, terms
 from docqa.segment import detect_language, title
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -210,15 +210,7 @@ def topic_terms(question: str, lang: str) -> list[str]:
 
 def _known(word: str, lang: str) -> bool:
     """In a dictionary of the language or of English, which lends Spanish and others many words."""
-    import simplemma
-
-    for code in dict.fromkeys((lang, "en")):
-        try:
-            if simplemma.is_known(word, lang=code) or simplemma.is_known(simplemma.lemmatize(word, lang=code), lang=code):
-                return True
-        except ValueError:  # a language simplemma has no dictionary for
-            continue
-    return False
+    return any(in_dictionary(word, code) for code in dict.fromkeys((lang, "en")))
 
 
 def load_dictionaries(langs: Sequence[str]) -> None:

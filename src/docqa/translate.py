@@ -1,0 +1,40 @@
+"""Words an answer kept in its sources' language, and the turn that asks the model to translate them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from docqa.lexical import in_dictionary
+from docqa.prompt import LANGUAGE_NAMES
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+# Enough to name the problem; a long list costs prompt time and the model translates the rest anyway.
+MAX_LISTED = 6
+
+
+def untranslated(answer: str, lang: str, source_lang: str) -> list[str]:
+    """The answer's words that the sources' language has and the answer's language lacks, in order:
+    what a small model copies from a Spanish source into an English answer ("the eje impulsor").
+    Words both languages have ("general", "vapor") and names neither knows ("Wojciech") pass."""
+    if lang == source_lang:
+        return []
+    words = _WORD.findall(_MARKER.sub(" ", answer))
+    return list(dict.fromkeys(w for w in words if _has(w, source_lang) and not _has(w, lang)))
+
+
+def _has(word: str, lang: str) -> bool:
+    # Names are listed capitalised ("Varsovia"), other words in lower case ("Eje" opening a sentence).
+    return in_dictionary(word, lang) or in_dictionary(word.lower(), lang)
+
+
+def translation_request(words: Sequence[str], lang: str, source_lang: str) -> str:
+    """The next user turn, after the model's draft: translate what it left in the sources' language."""
+    target = LANGUAGE_NAMES.get(lang, "English")
+    source = LANGUAGE_NAMES.get(source_lang, "the sources' language")
+    listed = ", ".join(f"“{w}”" for w in words[:MAX_LISTED])
+    return (
+        f"Your answer has {source} words ({listed}). Write the same answer again entirely in {target}, "
+        f"translating every {source} word, and keep the source numbers in brackets."
+    )

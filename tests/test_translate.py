@@ -1,0 +1,61 @@
+"""Answers across languages: source-language words the model keeps are translated in a second turn."""
+
+from __future__ import annotations
+
+from fakes import ScriptedLLM, source_number
+
+from docqa.answer import Asker
+from docqa.services import Services
+from docqa.translate import untranslated
+
+QUESTION = "Where will the delegations meet again?"
+
+
+def test_untranslated_words_are_those_only_the_sources_language_has() -> None:
+    assert untranslated("Stators are attached to the eje impulsor [1].", "en", "es") == ["eje", "impulsor"]
+    # Names the Spanish dictionary lists are caught too; the answer's language calls them otherwise.
+    assert untranslated("It was called Nueva Gales del Sur [2].", "en", "es") == ["Nueva", "Sur"]
+    # Words both languages have, names neither knows, numbers and the [n] markers pass.
+    assert untranslated("The Wojciech Bogusławski theatre opened in general use in 1922 [1].", "en", "es") == []
+    # Within one language there is nothing to translate.
+    assert untranslated("Se reunirán en Washington [1].", "es", "es") == []
+
+
+def _asker(services: Services, script) -> tuple[Asker, ScriptedLLM]:  # type: ignore[no-untyped-def]
+    services.build()
+    llm = ScriptedLLM(script)
+    return Asker(services.reader, services.embedder(), lambda: llm), llm
+
+
+def test_an_answer_keeping_source_words_is_translated_in_the_same_conversation(services: Services) -> None:
+    def script(user: str) -> str:
+        if user.startswith("Your answer has Spanish words"):
+            return "Washington, January 2024 [1]."
+        return f"Washington, enero de 2024 [{source_number(user, 'Washington')}]."
+
+    asker, llm = _asker(services, script)
+    events = list(asker.stream(QUESTION))
+    answer = events[-1].answer
+    assert answer is not None and not answer.abstained
+    assert "January" in answer.text and "enero" not in answer.text
+    assert answer.citations and "Washington" in answer.citations[0].sentence
+    # The second turn follows the draft in one conversation (so llama.cpp reuses its cache) and names the words.
+    assert len(llm.prompts) == 2 and "“enero”" in llm.prompts[1]
+    assert llm.earlier[1] == [(llm.prompts[0], f"Washington, enero de 2024 [{source_number(llm.prompts[0], 'Washington')}].")]
+    assert any(e.kind == "status" and e.text == "translating" for e in events)
+    assert answer.draft.startswith("Washington, enero") and answer.signals["untranslated"] == 1
+
+
+def test_an_answer_in_the_question_language_is_not_sent_back(services: Services) -> None:
+    asker, llm = _asker(services, lambda u: f"Washington [{source_number(u, 'Washington')}].")
+    assert not asker.ask(QUESTION).abstained
+    assert len(llm.prompts) == 1
+
+
+def test_a_translation_turn_that_gives_up_keeps_the_draft(services: Services) -> None:
+    def script(user: str) -> str:
+        return "NOT_FOUND" if user.startswith("Your answer") else f"Washington, enero de 2024 [{source_number(user, 'Washington')}]."
+
+    asker, llm = _asker(services, script)
+    answer = asker.ask(QUESTION)
+    assert len(llm.prompts) == 2 and not answer.abstained and "enero" in answer.text
