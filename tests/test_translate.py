@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
 from docqa.services import Services
-from docqa.translate import untranslated
+from docqa.translate import accepted, untranslated
 
 QUESTION = "Where will the delegations meet again?"
 
@@ -52,10 +53,22 @@ def test_an_answer_in_the_question_language_is_not_sent_back(services: Services)
     assert len(llm.prompts) == 1
 
 
-def test_a_translation_turn_that_gives_up_keeps_the_draft(services: Services) -> None:
+@pytest.mark.parametrize("reply", [
+    "NOT_FOUND",
+    "Your answer has Spanish words (“enero”). [1]",  # the request echoed
+    "Washington, enero de 2024 [1].",  # nothing translated
+    "Washington, in January [1].",  # a number of the draft dropped
+])
+def test_a_translation_that_does_not_stand_in_for_the_draft_keeps_the_draft(services: Services, reply: str) -> None:
     def script(user: str) -> str:
-        return "NOT_FOUND" if user.startswith("Your answer") else f"Washington, enero de 2024 [{source_number(user, 'Washington')}]."
+        return reply if user.startswith("Your answer") else f"Washington, enero de 2024 [{source_number(user, 'Washington')}]."
 
     asker, llm = _asker(services, script)
     answer = asker.ask(QUESTION)
-    assert len(llm.prompts) == 2 and not answer.abstained and "enero" in answer.text
+    assert len(llm.prompts) == 2 and not answer.abstained and "enero de 2024" in answer.text
+
+
+def test_accepted_translations() -> None:
+    draft = "565 °C is the creep limit of the acero inoxidable [1]."
+    assert accepted(draft, "565 °C is the creep limit of stainless steel [1].", "en", "es")
+    assert not accepted(draft, "The creep limit is that of stainless steel [1].", "en", "es")

@@ -19,7 +19,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.spelling import never_mentioned, respell, spelled_like
-from docqa.translate import translation_request, untranslated
+from docqa.translate import accepted, translation_request, untranslated
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import (
     names_absent,
@@ -136,7 +136,7 @@ class Asker:
                 tokens += llm.last_prompt_tokens
                 timings["prompt_tokens"] = tokens
                 diagnosis["signals"]["untranslated"] = len(leftover)
-                raw = raw if _model_abstained(again) else again
+                raw = again if accepted(raw, again, lang, source) and not _model_abstained(again) else raw
             answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, titles, timings, t0)
             if attempt == 1 and answer.reason == PASSED_OVER:
                 # Ask once more from only the sentences that name what the question asks about: on the

@@ -10,6 +10,9 @@ from docqa.prompt import LANGUAGE_NAMES
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+_NUMBER = re.compile(r"\d+")
+# How the translation request opens; a small model sometimes echoes it instead of answering.
+REQUEST_OPENING = "Your answer has"
 # Enough to name the problem; a long list costs prompt time and the model translates the rest anyway.
 MAX_LISTED = 6
 
@@ -30,11 +33,21 @@ def _has(word: str, lang: str) -> bool:
 
 
 def translation_request(words: Sequence[str], lang: str, source_lang: str) -> str:
-    """The next user turn, after the model's draft: translate what it left in the sources' language."""
+    """The next user turn, after the model's draft: translate what it left in the sources' language.
+    Asked to translate only those words, the model keeps the rest; asked to rewrite the answer, it
+    changed facts ("Partido Liberal" became "Labor Party"; README, "Answers")."""
     target = LANGUAGE_NAMES.get(lang, "English")
-    source = LANGUAGE_NAMES.get(source_lang, "the sources' language")
+    source = LANGUAGE_NAMES.get(source_lang, "foreign")
     listed = ", ".join(f"“{w}”" for w in words[:MAX_LISTED])
-    return (
-        f"Your answer has {source} words ({listed}). Write the same answer again entirely in {target}, "
-        f"translating every {source} word, and keep the source numbers in brackets."
-    )
+    return f"{REQUEST_OPENING} {source} words ({listed}). Translate them into {target} and change nothing else. Reply with the answer only."
+
+
+
+def accepted(draft: str, translation: str, lang: str, source_lang: str) -> bool:
+    """Whether the translation can stand in for the draft: it is not an echo of the request, it has
+    fewer words of the sources' language, and it keeps every number of the draft."""
+    if not translation.strip() or REQUEST_OPENING.lower() in translation.lower():
+        return False
+    if len(untranslated(translation, lang, source_lang)) >= len(untranslated(draft, lang, source_lang)):
+        return False
+    return set(_NUMBER.findall(_MARKER.sub(" ", draft))) <= set(_NUMBER.findall(_MARKER.sub(" ", translation)))
