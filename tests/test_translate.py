@@ -18,6 +18,8 @@ def test_untranslated_words_are_those_only_the_sources_language_has() -> None:
     assert untranslated("It was called Nueva Gales del Sur [2].", "en", "es") == ["Nueva", "Sur"]
     # Words both languages have, names neither knows, numbers and the [n] markers pass.
     assert untranslated("The Wojciech Bogusławski theatre opened in general use in 1922 [1].", "en", "es") == []
+    # The question's own words are the user's, not the model's copy.
+    assert untranslated("López Obrador thanked Joe Biden [1].", "en", "es", "Who did López Obrador thank?") == []
     # Within one language there is nothing to translate.
     assert untranslated("Se reunirán en Washington [1].", "es", "es") == []
 

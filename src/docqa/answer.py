@@ -127,7 +127,7 @@ class Asker:
                 yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), **diagnosis))
                 return
             source = _source_language(lang, [docs[h.doc_path].lang for h in evidence])
-            leftover = untranslated(raw, lang, source) if source else []
+            leftover = untranslated(raw, lang, source, question) if source else []
             if leftover:
                 # A small model copies words of foreign sources into its answer ("the eje impulsor");
                 # asked again in the same conversation, it translates them (README, "Answers").
@@ -136,7 +136,7 @@ class Asker:
                 tokens += llm.last_prompt_tokens
                 timings["prompt_tokens"] = tokens
                 diagnosis["signals"]["untranslated"] = len(leftover)
-                raw = again if accepted(raw, again, lang, source) and not _model_abstained(again) else raw
+                raw = again if accepted(raw, again, lang, source, question) and not _model_abstained(again) else raw
             answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, titles, timings, t0)
             if attempt == 1 and answer.reason == PASSED_OVER:
                 # Ask once more from only the sentences that name what the question asks about: on the

@@ -17,14 +17,16 @@ REQUEST_OPENING = "Your answer has"
 MAX_LISTED = 6
 
 
-def untranslated(answer: str, lang: str, source_lang: str) -> list[str]:
+def untranslated(answer: str, lang: str, source_lang: str, question: str = "") -> list[str]:
     """The answer's words that the sources' language has and the answer's language lacks, in order:
     what a small model copies from a Spanish source into an English answer ("the eje impulsor").
-    Words both languages have ("general", "vapor") and names neither knows ("Wojciech") pass."""
+    Words both languages have ("general", "vapor"), names neither knows ("Wojciech") and the
+    question's own words ("López Obrador", as the user wrote it) pass."""
     if lang == source_lang:
         return []
+    asked = {w.lower() for w in _WORD.findall(question)}
     words = _WORD.findall(_MARKER.sub(" ", answer))
-    return list(dict.fromkeys(w for w in words if _has(w, source_lang) and not _has(w, lang)))
+    return list(dict.fromkeys(w for w in words if w.lower() not in asked and _has(w, source_lang) and not _has(w, lang)))
 
 
 def _has(word: str, lang: str) -> bool:
@@ -43,11 +45,11 @@ def translation_request(words: Sequence[str], lang: str, source_lang: str) -> st
 
 
 
-def accepted(draft: str, translation: str, lang: str, source_lang: str) -> bool:
+def accepted(draft: str, translation: str, lang: str, source_lang: str, question: str = "") -> bool:
     """Whether the translation can stand in for the draft: it is not an echo of the request, it has
     fewer words of the sources' language, and it keeps every number of the draft."""
     if not translation.strip() or REQUEST_OPENING.lower() in translation.lower():
         return False
-    if len(untranslated(translation, lang, source_lang)) >= len(untranslated(draft, lang, source_lang)):
+    if len(untranslated(translation, lang, source_lang, question)) >= len(untranslated(draft, lang, source_lang, question)):
         return False
     return set(_NUMBER.findall(_MARKER.sub(" ", draft))) <= set(_NUMBER.findall(_MARKER.sub(" ", translation)))
