@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from docqa.lexical import in_dictionary
 from docqa.prompt import LANGUAGE_NAMES
+from docqa.verify import content_terms
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
@@ -47,9 +48,14 @@ def translation_request(words: Sequence[str], lang: str, source_lang: str) -> st
 
 def accepted(draft: str, translation: str, lang: str, source_lang: str, question: str = "") -> bool:
     """Whether the translation can stand in for the draft: it is not an echo of the request, it has
-    fewer words of the sources' language, and it keeps every number of the draft."""
+    fewer words of the sources' language, and it keeps every number and as many content words as
+    the draft. A shorter one has dropped something ("Secretary of Seguridad Nacional" came back as
+    "Secretary of Security") or guessed ("the eje impulsor" as "the engine's crankshaft")."""
     if not translation.strip() or REQUEST_OPENING.lower() in translation.lower():
+        return False
+    bare_draft, bare_translation = _MARKER.sub(" ", draft), _MARKER.sub(" ", translation)
+    if len(content_terms(bare_translation, lang)) < len(content_terms(bare_draft, lang)):
         return False
     if len(untranslated(translation, lang, source_lang, question)) >= len(untranslated(draft, lang, source_lang, question)):
         return False
-    return set(_NUMBER.findall(_MARKER.sub(" ", draft))) <= set(_NUMBER.findall(_MARKER.sub(" ", translation)))
+    return set(_NUMBER.findall(bare_draft)) <= set(_NUMBER.findall(bare_translation))
