@@ -12,6 +12,7 @@ import numpy as np
 from docqa.chunk import estimate_tokens
 from docqa.embed import Embedder
 from docqa.followup import Turn, history_note, standalone
+from docqa.lexical import terms_found
 from docqa.llm import LLM
 from docqa.prompt import NOT_FOUND, SYSTEM, abstention, user_message
 from docqa.reader import IndexReader
@@ -19,7 +20,7 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.spelling import never_mentioned, respell, spelled_like
-from docqa.translate import accepted, translation_request, untranslated
+from docqa.translate import accepted, source_language, translation_request, untranslated
 from docqa.types import Answer, AnswerSentence, Citation, Document, Hit
 from docqa.verify import (
     names_absent,
@@ -126,7 +127,7 @@ class Asker:
                 why = "the model found no answer in the evidence"
                 yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), **diagnosis))
                 return
-            source = _source_language(lang, [docs[h.doc_path].lang for h in evidence])
+            source = source_language(lang, [docs[h.doc_path].lang for h in evidence])
             leftover = untranslated(raw, lang, source, question) if source else []
             if leftover:
                 # A small model copies words of foreign sources into its answer ("the eje impulsor");
@@ -183,8 +184,9 @@ class Asker:
             return _abstain(lang, hits, "the question asks what is not so, and the cited passages deny nothing", timings, t0)
         if same_language and _passed_over_the_named(question, evidence, cited, [c.text for c in claims]):
             return _abstain(lang, hits, PASSED_OVER, timings, t0)
-        if same_language and not _covers_topic(query, lang, {evidence[e - 1].doc_path for e in cited}, reader):
-            return _abstain(lang, hits, "the cited documents do not mention most of what the question asks about", timings, t0)
+        gap = _topic_gap(query, lang, {evidence[e - 1].doc_path for e in cited}, around, reader) if same_language else ""
+        if gap:
+            return _abstain(lang, hits, gap, timings, t0)
         numbering: dict[int, int] = {}  # evidence index -> citation number, in order of first use
         sentences = []
         for c in claims:
@@ -215,12 +217,6 @@ def _draft(
             yield Event("token", raw[shown:])
             shown = len(raw)
     return raw, first
-
-
-def _source_language(lang: str, evidence_langs: Sequence[str]) -> str:
-    """The evidence's most common language other than the question's ("" when all share it)."""
-    others = [x for x in evidence_langs if x and x != lang]
-    return max(others, key=others.count) if others else ""
 
 
 def _is_title(hit: Hit) -> bool:
@@ -257,15 +253,23 @@ def _passed_over_the_named(question: str, evidence: Sequence[Hit], cited: set[in
 
 
 # Most of the question's weight must be in the cited documents: near-miss sources (a passage on
-# chicken breast for "¿Qué es picanha?") share a word or two, not the specific ones (README, "Abstention").
-TOPIC_MIN = 0.5
+# chicken breast for "¿Qué es picanha?") share a word or two, not the specific ones. Around the
+# cited sentences themselves (±CONTEXT_CHARS and the title) a smaller share must be: an answer
+# copied from an unrelated sentence of the right document ("¿Qué himno escribió Lutero…?" answered
+# with a treatise) holds almost none of it (README, "Abstention").
+TOPIC_MIN, NEARBY_TOPIC_MIN = 0.5, 0.3
 
 
-def _covers_topic(question: str, lang: str, paths: set[str], reader: IndexReader) -> bool:
+def _topic_gap(question: str, lang: str, paths: set[str], around: Sequence[str], reader: IndexReader) -> str:
+    """Why the cited passages miss what the question asks about, or "" when they cover it."""
     wanted = topic_terms(question, lang)
     total, in_corpus = reader.store.sentence_frequencies(wanted)
     _, in_cited = reader.store.sentence_frequencies(wanted, sorted(paths))
-    return topic_coverage(total, in_corpus, in_cited) >= TOPIC_MIN
+    if topic_coverage(total, in_corpus, in_cited) < TOPIC_MIN:
+        return "the cited documents do not mention most of what the question asks about"
+    if topic_coverage(total, in_corpus, terms_found(wanted, " ".join(around), lang)) < NEARBY_TOPIC_MIN:
+        return "the cited passages say little of what the question asks about"
+    return ""
 
 
 def _support_of(claims: Sequence[object], evidence_no: int) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 
 _WORD = re.compile(r"\w+")
@@ -35,6 +36,13 @@ def terms(text: str, lang: str) -> list[str]:
 def stem(word: str, lang: str) -> str:
     """The BM25 term of one word ("" for none)."""
     return next(iter(terms(word, lang)), "")
+
+
+def terms_found(wanted: Iterable[str], text: str, lang: str) -> dict[str, int]:
+    """1 for each wanted term the text holds, 0 otherwise. As in the FTS index, a stem of five or
+    more letters also matches as a prefix ("campeon" finds "campeonato")."""
+    have = set(terms(text, lang))
+    return {t: int(t in have or (len(t) >= 5 and any(h.startswith(t) for h in have))) for t in wanted}
 
 
 def in_dictionary(word: str, lang: str) -> bool:

@@ -18,6 +18,12 @@ REQUEST_OPENING = "Your answer has"
 MAX_LISTED = 6
 
 
+def source_language(lang: str, evidence_langs: Sequence[str]) -> str:
+    """The evidence's most common language other than the question's ("" when all share it)."""
+    others = [x for x in evidence_langs if x and x != lang]
+    return max(others, key=others.count) if others else ""
+
+
 def untranslated(answer: str, lang: str, source_lang: str, question: str = "") -> list[str]:
     """The answer's words that the sources' language has and the answer's language lacks, in order:
     what a small model copies from a Spanish source into an English answer ("the eje impulsor").
