@@ -7,10 +7,9 @@ from collections.abc import Sequence
 
 from docqa.lexical import in_dictionary
 from docqa.prompt import LANGUAGE_NAMES
-from docqa.verify import content_terms
+from docqa.verify import MARKER, content_terms
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 _NUMBER = re.compile(r"\d+")
 # How the translation request opens; a small model sometimes echoes it instead of answering.
 REQUEST_OPENING = "Your answer has"
@@ -32,7 +31,7 @@ def untranslated(answer: str, lang: str, source_lang: str, question: str = "") -
     if lang == source_lang:
         return []
     asked = {w.lower() for w in _WORD.findall(question)}
-    words = _WORD.findall(_MARKER.sub(" ", answer))
+    words = _WORD.findall(MARKER.sub(" ", answer))
     return list(dict.fromkeys(w for w in words if w.lower() not in asked and _has(w, source_lang) and not _has(w, lang)))
 
 
@@ -51,7 +50,6 @@ def translation_request(words: Sequence[str], lang: str, source_lang: str) -> st
     return f"{REQUEST_OPENING} {source} words ({listed}). Translate them into {target} and change nothing else. Reply with the answer only."
 
 
-
 def accepted(draft: str, translation: str, lang: str, source_lang: str, question: str = "") -> bool:
     """Whether the translation can stand in for the draft: it is not an echo of the request, it has
     fewer words of the sources' language, and it keeps every number and as many content words as
@@ -59,7 +57,7 @@ def accepted(draft: str, translation: str, lang: str, source_lang: str, question
     "Secretary of Security") or guessed ("the eje impulsor" as "the engine's crankshaft")."""
     if not translation.strip() or REQUEST_OPENING.lower() in translation.lower():
         return False
-    bare_draft, bare_translation = _MARKER.sub(" ", draft), _MARKER.sub(" ", translation)
+    bare_draft, bare_translation = MARKER.sub(" ", draft), MARKER.sub(" ", translation)
     if len(content_terms(bare_translation, lang)) < len(content_terms(bare_draft, lang)):
         return False
     if len(untranslated(translation, lang, source_lang, question)) >= len(untranslated(draft, lang, source_lang, question)):
