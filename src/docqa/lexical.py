@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from functools import cache
 
 _WORD = re.compile(r"\w+")
+# A stem this long also matches longer ones as a prefix: Snowball leaves "campeones" and "campeonato"
+# apart, but they are one topic. Shared by the FTS lookups and the in-memory match, so both agree.
+PREFIX_MIN = 5
 _STEMMER_NAMES = {
     "es": "spanish", "en": "english", "fr": "french", "de": "german",
     "it": "italian", "pt": "portuguese", "ca": "catalan", "nl": "dutch",
@@ -39,10 +42,10 @@ def stem(word: str, lang: str) -> str:
 
 
 def terms_found(wanted: Iterable[str], text: str, lang: str) -> dict[str, int]:
-    """1 for each wanted term the text holds, 0 otherwise. As in the FTS index, a stem of five or
-    more letters also matches as a prefix ("campeon" finds "campeonato")."""
+    """1 for each wanted term the text holds, 0 otherwise. As in the FTS lookups, a stem of
+    PREFIX_MIN or more letters also matches as a prefix ("campeon" finds "campeonato")."""
     have = set(terms(text, lang))
-    return {t: int(t in have or (len(t) >= 5 and any(h.startswith(t) for h in have))) for t in wanted}
+    return {t: int(t in have or (len(t) >= PREFIX_MIN and any(h.startswith(t) for h in have))) for t in wanted}
 
 
 def in_dictionary(word: str, lang: str) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from docqa.lexical import fts_document
+from docqa.lexical import PREFIX_MIN, fts_document
 from docqa.types import Chunk, Document, Sentence
 
 SCHEMA = """
@@ -211,9 +211,8 @@ class Store:
         total = int(self.db.execute(f"SELECT count(*) FROM sentences s WHERE 1=1{scope}", params).fetchone()[0])
         counts = {}
         for term in dict.fromkeys(terms):
-            # Quoted, so a term is never read as FTS5 syntax. A longer stem also matches as a prefix:
-            # Snowball leaves "campeones" and "campeonato" apart, but they are one topic.
-            query = _phrase(term) + ("*" if len(term) >= 5 else "")
+            # Quoted, so a term is never read as FTS5 syntax; a longer stem also matches as a prefix.
+            query = _phrase(term) + ("*" if len(term) >= PREFIX_MIN else "")
             counts[term] = int(self.db.execute(
                 f"SELECT count(*) FROM sentences_fts f JOIN sentences s ON s.id=f.rowid WHERE sentences_fts MATCH ?{scope}",
                 [query, *params],
