@@ -98,6 +98,14 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
                 st.html(f"<div><code>{h.score:.4f}</code> {escape(h.doc_path)}: {escape(h.text)}</div>")
 
 
+# Statuses after which a new draft replaces the one streamed so far: the first cited a passage about
+# something else (withdrawn, not shown), or kept words of the sources' language (translated).
+REDRAFTS = {
+    "rechecking": "Asking again from the passages that name what you asked about ...",
+    "translating": "Translating the words the model copied from the sources ...",
+}
+
+
 def main() -> None:
     st.title("docqa")
     st.caption("Private, offline answers from your documents, with the exact sentences they come from.")
@@ -130,16 +138,10 @@ def main() -> None:
             for event in events:
                 if event.kind == "status" and event.text == "thinking":
                     status.update(label="Thinking (the local model needs a few seconds) ...")
-                elif event.kind == "status" and event.text == "rechecking":
-                    # The first draft cited a passage about something else; it is withdrawn, not shown.
+                elif event.kind == "status" and event.text in REDRAFTS:
                     text = ""
                     placeholder.empty()
-                    status.update(label="Asking again from the passages that name what you asked about ...")
-                elif event.kind == "status" and event.text == "translating":
-                    # The draft kept words of the sources' language; its translation replaces it.
-                    text = ""
-                    placeholder.empty()
-                    status.update(label="Translating the words the model copied from the sources ...")
+                    status.update(label=REDRAFTS[event.text])
                 elif event.kind == "token":
                     text += event.text
                     placeholder.markdown(escape(text) + " ▌")

@@ -133,18 +133,22 @@ def _print_sources(answer: Any) -> None:
             click.secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
 
 
+# Statuses after which a new draft replaces the one streamed so far, and why.
+_REDRAFTS = {
+    "rechecking": "withdrawn: it cited a passage about something else; asking again",
+    "translating": "it kept words of the sources' language; translating",
+}
+
+
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
     from docqa.verify import MARKER
 
     answer = None
     streamed = ""
     for event in services.asker().stream(question, history, k):
-        if event.kind == "status" and event.text == "rechecking" and not as_json:
-            # The draft above cited a passage about something else; say so, then stream the new one.
-            click.secho("\n[withdrawn: it cited a passage about something else; asking again ...]", dim=True)
-            streamed = ""
-        elif event.kind == "status" and event.text == "translating" and not as_json:
-            click.secho("\n[it kept words of the sources' language; translating ...]", dim=True)
+        if event.kind == "status" and event.text in _REDRAFTS and not as_json:
+            # Say why the draft above is replaced, then stream the new one.
+            click.secho(f"\n[{_REDRAFTS[event.text]} ...]", dim=True)
             streamed = ""
         elif event.kind == "status" and not as_json and sys.stderr.isatty():
             click.secho(f"[{event.text} ...]", dim=True, err=True)
