@@ -133,7 +133,8 @@ class Asker:
                 # A small model copies words of foreign sources into its answer ("the eje impulsor");
                 # asked again in the same conversation, it translates them (README, "Answers").
                 yield Event("status", "translating")
-                again, _ = yield from _draft(llm, translation_request(leftover, lang, source), t0, [(prompt, raw)])
+                # Not watched for NOT_FOUND: the draft already passed that bar.
+                again, _ = yield from _draft(llm, translation_request(leftover, lang, source), t0, [(prompt, raw)], watch="")
                 tokens += llm.last_prompt_tokens
                 timings["prompt_tokens"] = tokens
                 diagnosis["signals"]["untranslated"] = len(leftover)
@@ -203,11 +204,11 @@ class Asker:
 
 
 def _draft(
-    llm: LLM, prompt: str, t0: float, earlier: Sequence[tuple[str, str]] = ()
+    llm: LLM, prompt: str, t0: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND
 ) -> Generator[Event, None, tuple[str, float | None]]:
     """Stream the model's reply as token events; return its text and the time to its first token."""
     raw, first, shown = "", None, 0
-    for token in llm.stream(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch="" if earlier else NOT_FOUND, earlier=earlier):
+    for token in llm.stream(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch=watch, earlier=earlier):
         if first is None:
             first = time.perf_counter() - t0
         raw += token
