@@ -7,6 +7,7 @@ from test_answer import _services_over
 
 from docqa.answer import Asker
 from docqa.lexical import terms_found
+from docqa.translate import QUESTION_REQUEST_OPENING
 
 # One document on grapes: breeding at its start, winemaking far below it (beyond the ±250 characters
 # the checks read around a cited sentence), with unrelated sentences between.
@@ -37,3 +38,34 @@ def test_an_answer_from_a_sentence_far_from_what_the_question_asks_abstains(tmp_
     assert answer.abstained and answer.reason.startswith("the cited passages say little")
     # Cited from the sentence that is about it, the answer stands.
     assert not asker("Breeders", "Breeders cross plants that carry the trait").ask(question).abstained
+
+
+def test_across_languages_the_checks_read_the_question_translated_into_the_sources_language(services) -> None:  # type: ignore[no-untyped-def]
+    services.build()
+    question = "Which delegations did not agree to meet in Washington in 2024?"
+
+    def asker(translation: str) -> tuple[Asker, ScriptedLLM]:
+        def script(user: str) -> str:
+            if user.startswith(QUESTION_REQUEST_OPENING):
+                return translation
+            return f"Both, in Washington in January 2024 [{source_number(user, 'Washington')}]."
+
+        llm = ScriptedLLM(script)
+        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0)), llm
+
+    # Translated, the question asks what is not so, and the cited Spanish sentence denies nothing.
+    withdrawn, llm = asker("¿Qué delegaciones no acordaron reunirse en Washington en 2024?")
+    answer = withdrawn.ask(question)
+    assert answer.abstained and answer.reason.startswith("the question asks what is not so")
+    assert sum(p.startswith(QUESTION_REQUEST_OPENING) for p in llm.prompts) == 1
+    # A reply that is no question (the model answered instead) leaves the checks across languages as they were.
+    kept, _ = asker("Las delegaciones acordaron reunirse en Washington.")
+    assert not kept.ask(question).abstained
+
+
+def test_the_question_is_translated_only_when_the_cited_sources_are_in_another_language(services) -> None:  # type: ignore[no-untyped-def]
+    services.build()
+    llm = ScriptedLLM(lambda u: f"The committee met in Geneva [{source_number(u, 'Geneva')}].")
+    answer = Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0)).ask("Where did the committee meet?")
+    assert not answer.abstained and "Geneva" in answer.citations[0].sentence
+    assert not any(p.startswith(QUESTION_REQUEST_OPENING) for p in llm.prompts)

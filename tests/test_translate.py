@@ -7,7 +7,7 @@ from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
 from docqa.services import Services
-from docqa.translate import accepted, untranslated
+from docqa.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
 
 QUESTION = "Where will the delegations meet again?"
 
@@ -25,7 +25,14 @@ def test_untranslated_words_are_those_only_the_sources_language_has() -> None:
 
 
 def _asker(services: Services, script) -> tuple[Asker, ScriptedLLM]:  # type: ignore[no-untyped-def]
+    """The model's replies to the questions and translation turns; the question's translation for
+    the checks (tested in test_checks.py) is a faithful one."""
     services.build()
+    answers = script
+
+    def script(user: str) -> str:
+        return "¿Dónde se reunirán de nuevo las delegaciones?" if user.startswith(QUESTION_REQUEST_OPENING) else answers(user)
+
     llm = ScriptedLLM(script)
     return Asker(services.reader, services.embedder(), lambda: llm), llm
 
@@ -43,7 +50,7 @@ def test_an_answer_keeping_source_words_is_translated_in_the_same_conversation(s
     assert "January" in answer.text and "enero" not in answer.text
     assert answer.citations and "Washington" in answer.citations[0].sentence
     # The second turn follows the draft in one conversation (so llama.cpp reuses its cache) and names the words.
-    assert len(llm.prompts) == 2 and "“enero”" in llm.prompts[1]
+    assert len(llm.prompts) == 3 and "“enero”" in llm.prompts[1]
     assert llm.earlier[1] == [(llm.prompts[0], f"Washington, enero de 2024 [{source_number(llm.prompts[0], 'Washington')}].")]
     assert any(e.kind == "status" and e.text == "translating" for e in events)
     assert answer.draft.startswith("Washington, enero") and answer.signals["untranslated"] == 1
@@ -52,7 +59,7 @@ def test_an_answer_keeping_source_words_is_translated_in_the_same_conversation(s
 def test_an_answer_in_the_question_language_is_not_sent_back(services: Services) -> None:
     asker, llm = _asker(services, lambda u: f"Washington [{source_number(u, 'Washington')}].")
     assert not asker.ask(QUESTION).abstained
-    assert len(llm.prompts) == 1
+    assert len(llm.prompts) == 2 and llm.prompts[1].startswith(QUESTION_REQUEST_OPENING)
 
 
 @pytest.mark.parametrize("reply", [
@@ -67,7 +74,7 @@ def test_a_translation_that_does_not_stand_in_for_the_draft_keeps_the_draft(serv
 
     asker, llm = _asker(services, script)
     answer = asker.ask(QUESTION)
-    assert len(llm.prompts) == 2 and not answer.abstained and "enero de 2024" in answer.text
+    assert len(llm.prompts) == 3 and not answer.abstained and "enero de 2024" in answer.text
 
 
 def test_accepted_translations() -> None:
@@ -78,3 +85,9 @@ def test_accepted_translations() -> None:
     # A translation that drops a word of the draft is a guess, not a translation.
     assert not accepted("He is Secretary of Seguridad Nacional [1].", "He is Secretary of Security [1].", "en", "es")
     assert accepted("He is Secretary of Seguridad Nacional [1].", "He is Secretary of National Security [1].", "en", "es")
+
+
+def test_only_a_one_line_question_counts_as_the_translated_question() -> None:
+    assert as_question(" ¿Dónde se reunirán las delegaciones? \n") == "¿Dónde se reunirán las delegaciones?"
+    assert as_question("Los Panthers perdieron 10 puntos en la defensa.") == ""  # answered instead
+    assert as_question("¿Dónde?\nEn Washington, creo?") == ""

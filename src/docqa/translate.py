@@ -63,3 +63,25 @@ def accepted(draft: str, translation: str, lang: str, source_lang: str, question
     if len(untranslated(translation, lang, source_lang, question)) >= len(untranslated(draft, lang, source_lang, question)):
         return False
     return set(_NUMBER.findall(bare_draft)) <= set(_NUMBER.findall(bare_translation))
+
+
+# A question is short; a reply that runs on is an answer, not a translation.
+QUESTION_TOKENS = 60
+QUESTION_REQUEST_OPENING = "This is not a question for you to answer."
+
+
+def question_request(question: str, source_lang: str) -> str:
+    """Ask for the question in the sources' language. Under the answering system message the model
+    answered a plain "Translate this question" ("Los Panthers perdieron 10 puntos"), so it is told
+    not to (README, "Abstention")."""
+    source = LANGUAGE_NAMES.get(source_lang, "English")
+    return (
+        f"{QUESTION_REQUEST_OPENING} Translate it into {source}, word for word, "
+        f"and reply with the {source} question only.\n\nQuestion to translate: {question}"
+    )
+
+
+def as_question(reply: str) -> str:
+    """The reply if it is one question on one line, else "" (the model answered or explained instead)."""
+    text = reply.strip()
+    return text if text.endswith("?") and "\n" not in text else ""
