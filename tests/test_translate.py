@@ -88,6 +88,7 @@ def test_accepted_translations() -> None:
 
 
 def test_only_a_one_line_question_counts_as_the_translated_question() -> None:
-    assert as_question(" ¿Dónde se reunirán las delegaciones? \n") == "¿Dónde se reunirán las delegaciones?"
-    assert as_question("Los Panthers perdieron 10 puntos en la defensa.") == ""  # answered instead
-    assert as_question("¿Dónde?\nEn Washington, creo?") == ""
+    assert as_question(" ¿Dónde se reunirán las delegaciones? \n", "es") == "¿Dónde se reunirán las delegaciones?"
+    assert as_question("Los Panthers perdieron 10 puntos en la defensa.", "es") == ""  # answered instead
+    assert as_question("¿Dónde?\nEn Washington, creo?", "es") == ""
+    assert as_question("Where will the delegations meet again?", "es") == ""  # echoed, not translated

@@ -211,7 +211,7 @@ def _asked_in(llm: LLM, question: str, source_lang: str) -> Callable[[], str]:
 
     @functools.cache
     def translated() -> str:
-        return as_question("".join(llm.stream(SYSTEM, question_request(question, source_lang), QUESTION_TOKENS)))
+        return as_question("".join(llm.stream(SYSTEM, question_request(question, source_lang), QUESTION_TOKENS)), source_lang)
 
     return translated
 

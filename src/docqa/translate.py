@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from docqa.lexical import in_dictionary
 from docqa.prompt import LANGUAGE_NAMES
+from docqa.segment import detect_language
 from docqa.verify import MARKER, content_terms
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -81,7 +82,11 @@ def question_request(question: str, source_lang: str) -> str:
     )
 
 
-def as_question(reply: str) -> str:
-    """The reply if it is one question on one line, else "" (the model answered or explained instead)."""
+def as_question(reply: str, lang: str) -> str:
+    """The reply if it is one question on one line in `lang`, else "": the model answered, explained or
+    echoed the question instead (none of 209 XQuAD questions was echoed, but the checks would then
+    compare English words with Spanish documents)."""
     text = reply.strip()
-    return text if text.endswith("?") and "\n" not in text else ""
+    if not text.endswith("?") or "\n" in text:
+        return ""
+    return text if detect_language(text, default=lang) == lang else ""
