@@ -85,6 +85,12 @@ def test_accepted_translations() -> None:
     # A translation that drops a word of the draft is a guess, not a translation.
     assert not accepted("He is Secretary of Seguridad Nacional [1].", "He is Secretary of Security [1].", "en", "es")
     assert accepted("He is Secretary of Seguridad Nacional [1].", "He is Secretary of National Security [1].", "en", "es")
+    # A long answer may come back with one stem in ten fewer: two Spanish stems are one English one.
+    long_draft = ("The usual source of heat for boiling water in the steam engine is the quema de materiales combustibles "
+                  "with a suministro adecuado de aire en un espacio cerrado (cámara de combustión, chimenea) [2].")
+    long_translation = ("The usual source of heat for boiling water in the steam engine is the burning of combustible "
+                        "materials with an adequate supply of air in a closed space (combustion chamber, chimney).")
+    assert accepted(long_draft, long_translation, "en", "es")
 
 
 def test_only_a_one_line_question_counts_as_the_translated_question() -> None:
