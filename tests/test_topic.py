@@ -57,6 +57,7 @@ def test_across_languages_the_checks_read_the_question_translated_into_the_sourc
     withdrawn, llm = asker("¿Qué delegaciones no acordaron reunirse en Washington en 2024?")
     answer = withdrawn.ask(question)
     assert answer.abstained and answer.reason.startswith("the question asks what is not so")
+    assert answer.translated_question == "¿Qué delegaciones no acordaron reunirse en Washington en 2024?"  # for --details
     assert sum(p.startswith(QUESTION_REQUEST_OPENING) for p in llm.prompts) == 1
     # A reply that is no question (the model answered instead) leaves the checks across languages as they were.
     kept, _ = asker("Las delegaciones acordaron reunirse en Washington.")

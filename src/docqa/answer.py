@@ -149,6 +149,8 @@ class Asker:
                 evidence = _select_evidence([h for h in ranked if not names_absent(question, [h.text])])
                 yield Event("status", "rechecking")
                 continue
+            if translated is not None and translated.cache_info().currsize:  # type: ignore[attr-defined]
+                diagnosis["translated_question"] = translated()
             yield Event("answer", answer=replace(answer, **diagnosis))
             return
 

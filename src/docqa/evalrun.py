@@ -81,7 +81,7 @@ def run_eval(
 
 def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> None:
     row.update(answer=answer.text, abstained=answer.abstained, reason=answer.reason, draft=answer.draft,
-               signals=answer.signals,
+               signals=answer.signals, translated_question=answer.translated_question,
                citations=[c.sentence for c in answer.citations], timings=answer.timings)
     if answer.timings.get("ttft_s"):
         t.ttft.append(float(answer.timings["ttft_s"]))

@@ -102,6 +102,8 @@ class Answer:
     suggestion: str = ""
     # The model's own signals, e.g. not_found: its probability of replying NOT_FOUND.
     signals: dict[str, float] = field(default_factory=dict)
+    # The question as the model translated it into the sources' language for the checks ("" if not).
+    translated_question: str = ""
 
     @property
     def plain(self) -> str:
