@@ -98,6 +98,13 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
                 st.html(f"<div><code>{h.score:.4f}</code> {escape(h.doc_path)}: {escape(h.text)}</div>")
 
 
+# Statuses that only say what is happening. Across languages the check may take the model ~1 s
+# (it translates the question), after the draft has streamed.
+PROGRESS = {
+    "thinking": "Thinking (the local model needs a few seconds) ...",
+    "checking": "Checking the answer against its sources ...",
+}
+
 # Statuses after which a new draft replaces the one streamed so far: the first cited a passage about
 # something else (withdrawn, not shown), or kept words of the sources' language (translated).
 REDRAFTS = {
@@ -136,8 +143,8 @@ def main() -> None:
             placeholder = st.empty()
             text = ""
             for event in events:
-                if event.kind == "status" and event.text == "thinking":
-                    status.update(label="Thinking (the local model needs a few seconds) ...")
+                if event.kind == "status" and event.text in PROGRESS:
+                    status.update(label=PROGRESS[event.text])
                 elif event.kind == "status" and event.text in REDRAFTS:
                     text = ""
                     placeholder.empty()

@@ -98,3 +98,10 @@ def test_only_a_one_line_question_counts_as_the_translated_question() -> None:
     assert as_question("Los Panthers perdieron 10 puntos en la defensa.", "es") == ""  # answered instead
     assert as_question("¿Dónde?\nEn Washington, creo?", "es") == ""
     assert as_question("Where will the delegations meet again?", "es") == ""  # echoed, not translated
+
+
+def test_the_answer_is_checked_after_its_draft_has_streamed(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: f"Washington [{source_number(u, 'Washington')}].")
+    kinds = [(e.kind, e.text) for e in asker.stream(QUESTION) if e.kind != "token"]
+    # The app says so while the question is translated for the checks (~1 s across languages).
+    assert kinds.index(("status", "checking")) == len(kinds) - 2 and kinds[-1][0] == "answer"

@@ -142,6 +142,7 @@ class Asker:
             # Across languages the topic checks need the question in the sources' language. Not for a
             # follow-up: its standalone query is long, so the checks stay those across languages.
             translated = _asked_in(llm, question, source) if source and query == question else None
+            yield Event("status", "checking")
             answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, titles, timings, t0, translated)
             if attempt == 1 and answer.reason == PASSED_OVER:
                 # Ask once more from only the sentences that name what the question asks about: on the
