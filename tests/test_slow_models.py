@@ -129,9 +129,9 @@ def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> 
 
 
 def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(real: Services) -> None:
-    from docqa.answer import _asked_in
+    from docqa.answer import _AskedIn
     from docqa.segment import detect_language
 
-    translated = _asked_in(real.llm(), "How many points did the Panthers defense surrender?", "es")()
+    translated = _AskedIn(real.llm(), "How many points did the Panthers defense surrender?", "es")()
     assert translated.startswith("¿") and detect_language(translated, "en") == "es", translated
     assert "Panthers" in translated and "puntos" in translated.lower()

@@ -25,15 +25,14 @@ def test_untranslated_words_are_those_only_the_sources_language_has() -> None:
 
 
 def _asker(services: Services, script) -> tuple[Asker, ScriptedLLM]:  # type: ignore[no-untyped-def]
-    """The model's replies to the questions and translation turns; the question's translation for
-    the checks (tested in test_checks.py) is a faithful one."""
+    """`script` gives the model's replies to the questions and translation turns; the question's
+    translation for the checks (tested in test_topic.py) is a faithful one."""
     services.build()
-    answers = script
 
-    def script(user: str) -> str:
-        return "¿Dónde se reunirán de nuevo las delegaciones?" if user.startswith(QUESTION_REQUEST_OPENING) else answers(user)
+    def reply(user: str) -> str:
+        return "¿Dónde se reunirán de nuevo las delegaciones?" if user.startswith(QUESTION_REQUEST_OPENING) else script(user)
 
-    llm = ScriptedLLM(script)
+    llm = ScriptedLLM(reply)
     return Asker(services.reader, services.embedder(), lambda: llm), llm
 
 

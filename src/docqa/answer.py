@@ -3,7 +3,6 @@ citation verification, abstention."""
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -141,7 +140,7 @@ class Asker:
                 raw = again if accepted(raw, again, lang, source, question) and not _model_abstained(again) else raw
             # Across languages the topic checks need the question in the sources' language. Not for a
             # follow-up: its standalone query is long, so the checks stay those across languages.
-            translated = _asked_in(llm, question, source) if source and query == question else None
+            translated = _AskedIn(llm, question, source) if source and query == question else None
             yield Event("status", "checking")
             answer = self._verified(raw, question, query, lang, evidence, hits, reader, docs, titles, timings, t0, translated)
             if attempt == 1 and answer.reason == PASSED_OVER:
@@ -150,8 +149,8 @@ class Asker:
                 evidence = _select_evidence([h for h in ranked if not names_absent(question, [h.text])])
                 yield Event("status", "rechecking")
                 continue
-            if translated is not None and translated.cache_info().currsize:  # type: ignore[attr-defined]
-                diagnosis["translated_question"] = translated()
+            if translated is not None and translated.text is not None:
+                diagnosis["translated_question"] = translated.text
             yield Event("answer", answer=replace(answer, **diagnosis))
             return
 
@@ -208,15 +207,19 @@ def _draft(
     return raw, first
 
 
-def _asked_in(llm: LLM, question: str, source_lang: str) -> Callable[[], str]:
+class _AskedIn:
     """The question in the sources' language, translated by the model on first use (~1.5 s). The
     same system message keeps the KV cache's prefix; the reply is not shown."""
 
-    @functools.cache
-    def translated() -> str:
-        return as_question("".join(llm.stream(SYSTEM, question_request(question, source_lang), QUESTION_TOKENS)), source_lang)
+    def __init__(self, llm: LLM, question: str, source_lang: str) -> None:
+        self._llm, self._question, self._source_lang = llm, question, source_lang
+        self.text: str | None = None  # None until asked for; "" when the reply was no translation
 
-    return translated
+    def __call__(self) -> str:
+        if self.text is None:
+            reply = "".join(self._llm.stream(SYSTEM, question_request(self._question, self._source_lang), QUESTION_TOKENS))
+            self.text = as_question(reply, self._source_lang)
+        return self.text
 
 
 def _is_title(hit: Hit) -> bool:

@@ -32,7 +32,7 @@ TOPIC_MIN, NEARBY_TOPIC_MIN = 0.5, 0.3
 TRANSLATED_TOPIC_MIN = 0.4
 
 
-def context(hit: Hit, docs: dict[str, Document], titles: dict[str, str]) -> str:
+def _context(hit: Hit, docs: dict[str, Document], titles: dict[str, str]) -> str:
     text = docs[hit.doc_path].text
     return f"{titles[hit.doc_path]} {text[max(0, hit.start - CONTEXT_CHARS) : hit.end + CONTEXT_CHARS]}"
 
@@ -49,7 +49,7 @@ def withdrawal(
     # Across languages names and words are legitimately translated ("Warsaw", "Varsovia"), so the
     # names and topic checks compare within one language, or with the question translated.
     same_language = all(langs[e - 1] == lang for e in cited)
-    around = [context(evidence[e - 1], docs, titles) for e in cited]
+    around = [_context(evidence[e - 1], docs, titles) for e in cited]
     said = [evidence[e - 1].text for e in cited]
     # Within one language with the standalone query too: a follow-up ("¿Y qué cargo tiene?") names
     # its subject only there. Across languages only the names no dictionary knows are compared: the
@@ -65,9 +65,8 @@ def withdrawal(
     source = langs[min(cited) - 1]
     if same_language:
         asked, asked_lang, doc_min = question, lang, TOPIC_MIN
-    elif translated is not None and all(langs[e - 1] == source for e in cited) and translated():
-        asked, asked_lang, doc_min = translated(), source, TRANSLATED_TOPIC_MIN
-        query = asked
+    elif translated is not None and all(langs[e - 1] == source for e in cited) and (in_source := translated()):
+        asked, asked_lang, doc_min, query = in_source, source, TRANSLATED_TOPIC_MIN, in_source
     else:
         return ""
     if negation_unsupported(asked, said):
