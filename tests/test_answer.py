@@ -424,3 +424,27 @@ def test_the_model_swapping_an_ordinal_abstains(tmp_path, fake) -> None:  # type
     answer = asker.ask("¿Quién ganó la séptima temporada del concurso?")
     assert answer.abstained and "nth" in answer.reason
     assert not asker.ask("¿Quién ganó la segunda temporada del concurso?").abstained
+
+
+def test_a_small_number_is_written_as_the_cited_sentence_writes_it() -> None:
+    from docqa.numerals import as_sources_write
+
+    gaga = ["Lady Gaga, la seis veces ganadora del Grammy, cantó el himno."]
+    assert as_sources_write("Lady Gaga ha ganado 6 premios Grammy.", gaga, "es") == "Lady Gaga ha ganado seis premios Grammy."
+    assert as_sources_write("Son seis equipos.", ["Hay 6 equipos."], "es") == "Son 6 equipos."
+    # Kept: a source that writes the digits too, another language's word, and digits inside a
+    # larger number, a decimal, a time or a score.
+    assert as_sources_write("Ganó 6 premios.", ["seis veces, 6 premios"], "es") == "Ganó 6 premios."
+    assert as_sources_write("She won 6 Grammys.", gaga, "en") == "She won 6 Grammys."
+    kept = "En 1530, el 2,6 %, a las 6:30 y 6-3."
+    assert as_sources_write(kept, ["seis treinta"], "es") == kept
+
+
+def test_the_answer_quotes_a_number_as_its_source_does(tmp_path, fake) -> None:  # type: ignore[no-untyped-def]
+    services = _services_over(tmp_path, fake, "singer", {
+        "gaga.txt": "Lady Gaga, la seis veces ganadora del Grammy, cantó el himno nacional.\n",
+    })
+    asker, _ = _asker(services, lambda u: f"Lady Gaga ha ganado 6 premios Grammy [{source_number(u, 'Gaga')}].")
+    answer = asker.ask("¿Cuántos premios Grammy ha ganado Lady Gaga?")
+    assert not answer.abstained and "seis premios" in answer.text and "6" not in answer.text
+    assert answer.sentences[0].text == "Lady Gaga ha ganado seis premios Grammy."

@@ -14,6 +14,7 @@ from docqa.chunk import estimate_tokens
 from docqa.embed import Embedder
 from docqa.followup import Turn, history_note, standalone
 from docqa.llm import LLM
+from docqa.numerals import as_sources_write
 from docqa.prompt import NOT_FOUND, SYSTEM, abstention, user_message
 from docqa.reader import IndexReader
 from docqa.rerank import Reranker, rerank
@@ -179,7 +180,8 @@ class Asker:
         sentences = []
         for c in claims:
             ns = tuple(numbering.setdefault(e, len(numbering) + 1) for e in c.cited)
-            sentences.append(AnswerSentence(c.text, ns, c.supported))
+            text = as_sources_write(c.text, [evidence[e - 1].text for e in c.cited], lang)
+            sentences.append(AnswerSentence(text, ns, c.supported))
         citations = tuple(
             Citation(n, evidence[e - 1].doc_path, evidence[e - 1].text, evidence[e - 1].start, evidence[e - 1].end,
                      evidence[e - 1].page, _support_of(claims, e))

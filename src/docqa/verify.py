@@ -11,6 +11,7 @@ from functools import cache
 import numpy as np
 
 from docqa.lexical import fold, in_dictionary, stem, terms
+from docqa.numerals import digits_of
 from docqa.segment import detect_language, title
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -77,26 +78,11 @@ _TOKEN = re.compile(r"\w+")
 _SENTENCE_START = re.compile(r"(^|[.!?¿¡\"«“(])\W*$")  # text before a word that opens a sentence
 
 
-# Small numbers that sources write as words and answers as digits ("seis premios", "6 premios").
-_NUMBER_WORDS = {
-    w: str(i)
-    for words in (
-        "cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince",
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
-    )
-    for i, w in enumerate(words.split())
-}  # not "un"/"una": mostly articles, they would source any "1"
-
-
-def _digits_of(words: set[str]) -> set[str]:
-    return {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS}
-
-
 def unsourced_details(claim: str, sources: Sequence[str]) -> list[str]:
     """Names and numbers in the claim (capitalised words after the first, tokens with digits) that
     appear nowhere in the cited documents: details the model added from outside them."""
     have = set(_TOKEN.findall(fold(" ".join(sources))))
-    have |= _digits_of(have)
+    have |= digits_of(have)
     tokens = _TOKEN.findall(claim)
     details = [t for i, t in enumerate(tokens) if (i > 0 and t[:1].isupper()) or any(c.isdigit() for c in t)]
     return [t for t in dict.fromkeys(details) if fold(t) not in have]
@@ -108,7 +94,7 @@ def novel_support(claim: str, question: str, lang: str, sources: Sequence[str]) 
     if not new:
         return 0.0
     have = set().union(*(content_terms(s, lang) for s in sources)) if sources else set()
-    have |= _digits_of({fold(w) for s in sources for w in _TOKEN.findall(s)})
+    have |= digits_of({fold(w) for s in sources for w in _TOKEN.findall(s)})
     return len(new & have) / len(new)
 
 
