@@ -448,3 +448,16 @@ def test_the_answer_quotes_a_number_as_its_source_does(tmp_path, fake) -> None: 
     answer = asker.ask("¿Cuántos premios Grammy ha ganado Lady Gaga?")
     assert not answer.abstained and "seis premios" in answer.text and "6" not in answer.text
     assert answer.sentences[0].text == "Lady Gaga ha ganado seis premios Grammy."
+
+
+def test_an_aside_from_the_models_own_knowledge_is_dropped_and_the_rest_kept() -> None:
+    from docqa.verify import verify
+
+    source = "Los Angeles Rams y Los Angeles Chargers son equipos de la NFL."
+    glossed = "Los Angeles Rams son equipos de la NFL (National Football League)."
+    [claim] = verify([(glossed, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?")
+    assert claim.supported and claim.text == "Los Angeles Rams son equipos de la NFL."
+    # A name the source lacks outside the parentheses still makes the claim unsupported.
+    wrong = "Los Angeles Rams son equipos de la MLB (de béisbol)."
+    [claim] = verify([(wrong, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?")
+    assert not claim.supported

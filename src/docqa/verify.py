@@ -32,6 +32,7 @@ CROSS_LANGUAGE_SHIFT = 0.05
 # documents' titles. A claim that only restates the question, or whose new words come from nowhere
 # in its sources, is what the model writes when the sources do not hold the answer (README, "Abstention").
 NOVEL_MIN = 0.5
+_ASIDE = re.compile(r"\s*\([^()]*\)")
 _YES_NO = re.compile(r"(s[ií]|no|yes)\b", re.IGNORECASE)
 
 
@@ -275,7 +276,13 @@ def verify(
         # Only within one language: across languages names are legitimately translated.
         same_language = all(ev_langs[n - 1] == lang for n in kept)
         if kept and documents is not None and same_language and unsourced_details(text, [documents[n - 1] for n in kept]):
-            kept = ()
+            # A small model glosses in parentheses from its own knowledge ("DACA (Desarrollo
+            # Acelerado…)", "la NFL (National Football League)"): drop such an aside, keep the rest.
+            bare = _ASIDE.sub("", text).strip()
+            if bare != text and content_terms(bare, lang) and not unsourced_details(bare, [documents[n - 1] for n in kept]):
+                text = bare
+            else:
+                kept = ()
         # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
         if (
             kept and question and same_language and not _YES_NO.match(text)
