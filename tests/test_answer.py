@@ -461,3 +461,14 @@ def test_an_aside_from_the_models_own_knowledge_is_dropped_and_the_rest_kept() -
     wrong = "Los Angeles Rams son equipos de la MLB (de béisbol)."
     [claim] = verify([(wrong, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?")
     assert not claim.supported
+
+
+def test_a_question_about_a_name_the_best_sentences_hold_passes_the_gate(services: Services) -> None:
+    reply = lambda u: f"Alejandro Mayorkas es el secretario de Seguridad Nacional [{source_number(u, 'Mayorkas')}]."
+    asker, llm = _asker(services, reply, gate=(0.99, 0.99))
+    answer = asker.ask("¿Quién es Alejandro Mayorkas?")
+    assert not answer.abstained and "Seguridad Nacional" in answer.text and len(llm.prompts) == 1
+    # Not when the question asks more than the name, nor when no best sentence holds the whole name.
+    for question in ("¿Qué opina Alejandro Mayorkas del muro?", "¿Quién es Alejandro Magno?"):
+        answer = asker.ask(question)
+        assert answer.abstained and answer.reason.startswith("weak evidence") and len(llm.prompts) == 1

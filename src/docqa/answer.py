@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from docqa.checks import PASSED_OVER, withdrawal
+from docqa.checks import PASSED_OVER, only_names_held, withdrawal
 from docqa.chunk import estimate_tokens
 from docqa.embed import Embedder
 from docqa.followup import Turn, history_note, standalone
@@ -104,7 +104,7 @@ class Asker:
             suggestion = "" if suggestion == question else suggestion  # the typo was in an earlier turn
             yield Event("answer", answer=replace(_abstain(lang, hits, why, timings, t0), suggestion=suggestion))
             return
-        if not _passes_gate(best, same, self.gate):
+        if not _passes_gate(best, same, self.gate) and not only_names_held(query, lang, hits):
             why = "weak evidence: no passage is close enough to the question"
             yield Event("answer", answer=_abstain(lang, hits, why, timings, t0))
             return

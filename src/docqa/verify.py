@@ -99,7 +99,7 @@ def novel_support(claim: str, question: str, lang: str, sources: Sequence[str]) 
     return len(new & have) / len(new)
 
 
-def _names(question: str) -> list[str]:
+def named(question: str) -> list[str]:
     """The question's capitalised words that do not open a sentence: what it names."""
     return [m.group() for m in _TOKEN.finditer(question) if m.group()[:1].isupper()
             and not _SENTENCE_START.search(question[: m.start()])]
@@ -109,7 +109,7 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     """True when the question names something (capitalised words after the first) and none of those
     names appears around the cited sentences: the answer is then about something else. Questions
     built to look answerable swap in such a name ("Berlín" for the article's "Varsovia")."""
-    names = {fold(n) for n in _names(question)}
+    names = {fold(n) for n in named(question)}
     if not names:
         return False
     return not names & set(_TOKEN.findall(fold(" ".join(contexts))))
@@ -139,7 +139,7 @@ def negation_unsupported(question: str, contexts: Sequence[str]) -> bool:
 def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[str]) -> bool:
     """`names_absent` across languages, for the names no dictionary knows ("Sherwood-Randall",
     "Manakintown"): those are written alike in every language, unlike "Warsaw" and "Varsovia"."""
-    names = [n for n in _names(question) if not any(c.isdigit() for c in n)]
+    names = [n for n in named(question) if not any(c.isdigit() for c in n)]
     # Any name found passes ("Peyton Manning" against "Manning"); only an unknown one can fail it.
     if not any(not _known(n.lower(), source_lang) for n in names):
         return False
