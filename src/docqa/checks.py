@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
-from docqa.lexical import fold, terms, terms_found
+from docqa.lexical import fold, folded_words, terms, terms_found
 from docqa.reader import IndexReader
 from docqa.types import Document, Hit
 from docqa.verify import (
@@ -34,7 +33,6 @@ TOPIC_MIN, NEARBY_TOPIC_MIN = 0.5, 0.3
 TRANSLATED_TOPIC_MIN = 0.4
 
 
-_TOKEN = re.compile(r"\w+")
 # Only the best few sentences: a name held by a low-ranked one is a passing mention.
 NAMED_TOP = 3
 
@@ -50,7 +48,7 @@ def only_names_held(question: str, lang: str, hits: Sequence[Hit]) -> bool:
     if not topic or not set(topic) <= {t for n in names for t in terms(n, lang)}:
         return False
     wanted = {fold(n) for n in names}
-    return any(wanted <= set(_TOKEN.findall(fold(h.text))) for h in hits[:NAMED_TOP])
+    return any(wanted <= folded_words(h.text) for h in hits[:NAMED_TOP])
 
 
 def _context(hit: Hit, docs: dict[str, Document], titles: dict[str, str]) -> str:

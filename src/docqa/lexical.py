@@ -30,6 +30,11 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def folded_words(text: str) -> set[str]:
+    """The text's words, folded: what names and numbers are matched against."""
+    return set(_WORD.findall(fold(text)))
+
+
 def terms(text: str, lang: str) -> list[str]:
     # Stem before folding: Snowball's Spanish rules know the accented suffixes.
     words = _WORD.findall(text.lower())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from docqa.lexical import fold
+from docqa.lexical import fold, folded_words
 
 # Zero to fifteen per language: sources write these as words ("seis premios") and a small model
 # answers in digits ("6 premios"), or the other way round. Not "un"/"una"/"a": mostly articles.
@@ -17,7 +17,10 @@ _WORD_TO_DIGITS = {w: str(i) for words in _WORDS.values() for i, w in enumerate(
 _DIGITS_TO_WORD = {lang: dict(enumerate(words.split())) for lang, words in _WORDS.items()}
 # A whole number on its own: not part of "2,4", "1600" or "4-3", where a word form makes no sense.
 _SMALL = re.compile(r"(?<![\w.,/:-])(\d{1,2})(?![\w%]|[.,/:-]\d)")
-_TOKEN = re.compile(r"\w+")
+# Each language's number words, as a claim may write them ("Seis", "seis").
+_WORDS_WRITTEN = {
+    lang: re.compile(r"\b(" + "|".join(words.split()) + r")\b", re.IGNORECASE) for lang, words in _WORDS.items()
+}
 
 
 def digits_of(words: Iterable[str]) -> set[str]:
@@ -33,7 +36,7 @@ def as_sources_write(claim: str, sources: Sequence[str], lang: str) -> str:
     words = _DIGITS_TO_WORD.get(lang)
     if not words or not sources:
         return claim
-    have = set(_TOKEN.findall(fold(" ".join(sources))))
+    have = folded_words(" ".join(sources))
 
     def word_for(match: re.Match[str]) -> str:
         digits = match.group(1)
@@ -50,4 +53,4 @@ def as_sources_write(claim: str, sources: Sequence[str], lang: str) -> str:
         return digits
 
     claim = _SMALL.sub(word_for, claim)
-    return re.sub(r"\b(" + "|".join(words.values()) + r")\b", digits_for, claim, flags=re.IGNORECASE)
+    return _WORDS_WRITTEN[lang].sub(digits_for, claim)

@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from docqa.lexical import fold, in_dictionary, stem, terms
+from docqa.lexical import fold, folded_words, in_dictionary, stem, terms
 from docqa.numerals import digits_of
 from docqa.segment import detect_language, title
 
@@ -82,7 +82,7 @@ _SENTENCE_START = re.compile(r"(^|[.!?¿¡\"«“(])\W*$")  # text before a word
 def unsourced_details(claim: str, sources: Sequence[str]) -> list[str]:
     """Names and numbers in the claim (capitalised words after the first, tokens with digits) that
     appear nowhere in the cited documents: details the model added from outside them."""
-    have = set(_TOKEN.findall(fold(" ".join(sources))))
+    have = folded_words(" ".join(sources))
     have |= digits_of(have)
     tokens = _TOKEN.findall(claim)
     details = [t for i, t in enumerate(tokens) if (i > 0 and t[:1].isupper()) or any(c.isdigit() for c in t)]
@@ -112,7 +112,7 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     names = {fold(n) for n in named(question)}
     if not names:
         return False
-    return not names & set(_TOKEN.findall(fold(" ".join(contexts))))
+    return not names & folded_words(" ".join(contexts))
 
 
 # Words that deny what a clause states. "sin"/"without" and "fail" count on the source's side only:
@@ -143,7 +143,7 @@ def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[
     # Any name found passes ("Peyton Manning" against "Manning"); only an unknown one can fail it.
     if not any(not _known(n.lower(), source_lang) for n in names):
         return False
-    return not {fold(n) for n in names} & set(_TOKEN.findall(fold(" ".join(contexts))))
+    return not {fold(n) for n in names} & folded_words(" ".join(contexts))
 
 
 # Ordinal words of both languages by the number they name, so "seventh" meets "séptima" too.
@@ -275,11 +275,12 @@ def verify(
                 kept = (best + 1,)
         # Only within one language: across languages names are legitimately translated.
         same_language = all(ev_langs[n - 1] == lang for n in kept)
-        if kept and documents is not None and same_language and unsourced_details(text, [documents[n - 1] for n in kept]):
+        cited_docs = [documents[n - 1] for n in kept] if documents is not None else []
+        if kept and documents is not None and same_language and unsourced_details(text, cited_docs):
             # A small model glosses in parentheses from its own knowledge ("DACA (Desarrollo
             # Acelerado…)", "la NFL (National Football League)"): drop such an aside, keep the rest.
             bare = _ASIDE.sub("", text).strip()
-            if bare != text and content_terms(bare, lang) and not unsourced_details(bare, [documents[n - 1] for n in kept]):
+            if bare != text and content_terms(bare, lang) and not unsourced_details(bare, cited_docs):
                 text = bare
             else:
                 kept = ()
