@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(LLM): $(STAMP)
-	$(BIN)/docqa models --models-dir models
+	$(BIN)/docqa models --models-dir models --path-only
 
 setup: $(STAMP) $(LLM)
 

@@ -7,7 +7,9 @@ from html import escape
 import streamlit as st
 
 from docqa.config import SUPPORTED_EXTENSIONS, load_settings
+from docqa.events import Token
 from docqa.followup import Turn
+from docqa.present import Progress, abstention_hint
 from docqa.render import answer_markdown, document_html, location, passage_html
 from docqa.services import Services
 from docqa.uploads import save_upload
@@ -70,10 +72,7 @@ def sidebar(services: Services) -> tuple[int, bool]:
 
 def show_sources(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
-        closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
-        hint = f" The closest documents were: {', '.join(closest)}." if closest else ""
-        why = f"Why: {answer.reason}. " if answer.reason else ""
-        st.caption(f"{why}Try rephrasing, or add a document that covers this.{hint}")
+        st.caption(abstention_hint(answer))
         # Offered on the latest answer only: an older one's suggestion belongs to a finished exchange.
         if answer.suggestion and latest and st.button(f"Ask instead: {answer.suggestion}", key=f"{key}-suggest"):
             st.session_state.pending_question = answer.suggestion
@@ -96,21 +95,6 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
         with st.expander("Everything retrieved"):
             for h in answer.retrieved:
                 st.html(f"<div><code>{h.score:.4f}</code> {escape(h.doc_path)}: {escape(h.text)}</div>")
-
-
-# Statuses that only say what is happening. Across languages the check may take the model ~1 s
-# (it translates the question), after the draft has streamed.
-PROGRESS = {
-    "thinking": "Thinking (the local model needs a few seconds) ...",
-    "checking": "Checking the answer against its sources ...",
-}
-
-# Statuses after which a new draft replaces the one streamed so far: the first cited a passage about
-# something else (withdrawn, not shown), or kept words of the sources' language (translated).
-REDRAFTS = {
-    "rechecking": "Asking again from the passages that name what you asked about ...",
-    "translating": "Translating the words the model copied from the sources ...",
-}
 
 
 def main() -> None:
@@ -136,25 +120,21 @@ def main() -> None:
     history = [Turn.of(m["question"], m["answer"]) for m in messages if m["role"] == "assistant"]
     messages.append({"role": "user", "content": question})
     with st.chat_message("assistant"):
-        answer = None
-        status = st.status("Retrieving passages ...")
+        shown = Progress()
+        status = st.status(shown.label)
         try:
-            events = services.asker().stream(question, history, k)
             placeholder = st.empty()
-            text = ""
-            for event in events:
-                if event.kind == "status" and event.text in PROGRESS:
-                    status.update(label=PROGRESS[event.text])
-                elif event.kind == "status" and event.text in REDRAFTS:
-                    text = ""
+            for event in services.asker().stream(question, history, k):
+                label = shown.label
+                shown.update(event)
+                if shown.label != label:
+                    status.update(label=shown.label)
+                if shown.redrafted:
                     placeholder.empty()
-                    status.update(label=REDRAFTS[event.text])
-                elif event.kind == "token":
-                    text += event.text
-                    placeholder.markdown(escape(text) + " ▌")
-                elif event.kind == "answer":
-                    answer = event.answer
+                elif isinstance(event, Token):
+                    placeholder.markdown(escape(shown.streamed) + " ▌")
             placeholder.empty()
+            answer = shown.answer
         except Exception as err:  # noqa: BLE001
             status.update(label="Failed", state="error")
             st.error(str(err))

@@ -1,4 +1,4 @@
-"""Test doubles for the embedder seam: deterministic bag-of-words vectors, no model files."""
+"""Test doubles for the embedder and LLM seams: bag-of-words vectors and scripted replies, no model files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from docqa.lexical import fold
+from docqa.llm import Completion
 
 
 class FakeEmbedder:
@@ -38,27 +39,32 @@ class FakeEmbedder:
 
 
 class ScriptedLLM:
-    """Replies with `script(user_message)`, streamed a few characters at a time; records prompts."""
+    """Replies with `script(user_message)`, streamed a few characters at a time; records prompts.
+    `watch_prob` is the NOT_FOUND probability each completion reports (else 1 for a NOT_FOUND reply)."""
 
     id = "fake-llm"
 
-    def __init__(self, script, watch_prob: float | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, script, watch_prob: float | None = None, delay: float = 0.0) -> None:  # type: ignore[no-untyped-def]
         self.script = script
         self.watch_prob = watch_prob
+        self.delay = delay  # seconds per piece, for tests of concurrent answers
         self.prompts: list[str] = []
         self.earlier: list[list[tuple[str, str]]] = []  # the earlier turns of each call
-        self.last_prompt_tokens = 0
-        self.last_watch_prob = 0.0
 
-    def stream(self, system: str, user: str, max_tokens: int, watch: str = "", earlier=()):  # type: ignore[no-untyped-def]
+    def complete(self, system: str, user: str, max_tokens: int, watch: str = "", earlier=()) -> Completion:  # type: ignore[no-untyped-def]
         self.prompts.append(user)
         self.earlier.append(list(earlier))
-        self.last_prompt_tokens = len((system + user).split())
+        return Completion(lambda c: self._pieces(c, system, user, watch))
+
+    def _pieces(self, c: Completion, system: str, user: str, watch: str):  # type: ignore[no-untyped-def]
+        c.prompt_tokens = len((system + user).split())
         reply = self.script(user)
-        self.last_watch_prob = 1.0 if watch and reply.startswith(watch) else 0.0
-        if self.watch_prob is not None:
-            self.last_watch_prob = self.watch_prob
+        c.watch_prob = 1.0 if watch and reply.startswith(watch) else 0.0
+        if self.watch_prob is not None and watch:
+            c.watch_prob = self.watch_prob(user) if callable(self.watch_prob) else self.watch_prob
         for i in range(0, len(reply), 4):
+            if self.delay:
+                time.sleep(self.delay)
             yield reply[i : i + 4]
 
 

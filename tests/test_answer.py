@@ -6,7 +6,9 @@ import pytest
 from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
+from docqa.events import Token
 from docqa.followup import Turn, is_followup, standalone
+from docqa.guards import Policy
 from docqa.prompt import ABSTAIN
 from docqa.services import Services
 from docqa.verify import names_absent, novel_support, parse
@@ -75,15 +77,18 @@ def test_model_not_found_gives_the_fixed_sentence_in_the_question_language(servi
 def test_hesitant_model_abstains_even_when_it_wrote_an_answer(services: Services) -> None:
     services.build()
     hesitant = ScriptedLLM(lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}].", watch_prob=0.3)
-    asker = Asker(services.reader, services.embedder(), lambda: hesitant)
+    calibrated = Policy(not_found_prob=0.02)
+    asker = Asker(services.reader, services.embedder(), lambda: hesitant, policy=calibrated)
     events = list(asker.stream("¿Dónde se reunirán nuevamente las delegaciones?"))
-    answer = events[-1].answer
+    answer = events[-1].answer  # type: ignore[union-attr]
     assert answer is not None and answer.abstained and answer.reason.startswith("the model")
     # The withdrawn draft is kept for diagnosis but never streamed to the user.
-    assert "Washington" in answer.draft and not [e for e in events if e.kind == "token"]
+    assert "Washington" in answer.draft and not [e for e in events if isinstance(e, Token)]
     confident = ScriptedLLM(hesitant.script, watch_prob=0.0001)
-    events = list(Asker(services.reader, services.embedder(), lambda: confident).stream("¿Dónde se reunirán nuevamente las delegaciones?"))
-    assert not events[-1].answer.abstained and [e for e in events if e.kind == "token"]  # type: ignore[union-attr]
+    events = list(Asker(services.reader, services.embedder(), lambda: confident, policy=calibrated).stream("¿Dónde se reunirán nuevamente las delegaciones?"))
+    assert not events[-1].answer.abstained and [e for e in events if isinstance(e, Token)]  # type: ignore[union-attr]
+    # An uncalibrated model has no bar: the guard is off and the hesitant draft stands.
+    assert not Asker(services.reader, services.embedder(), lambda: hesitant).ask("¿Dónde se reunirán nuevamente las delegaciones?").abstained
 
 
 def test_weak_evidence_abstains_without_calling_the_model(services: Services) -> None:
@@ -94,7 +99,7 @@ def test_weak_evidence_abstains_without_calling_the_model(services: Services) ->
 
 def test_not_found_is_never_streamed(services: Services) -> None:
     asker, _ = _asker(services, lambda u: "NOT_FOUND")
-    tokens = [e.text for e in asker.stream("¿Cuántos migrantes cruzaron la frontera?") if e.kind == "token"]
+    tokens = [e.text for e in asker.stream("¿Cuántos migrantes cruzaron la frontera?") if isinstance(e, Token)]
     assert tokens == []
 
 

@@ -10,11 +10,13 @@ from click.testing import CliRunner
 from fakes import FakeEmbedder
 
 from docqa import cli, services
+from docqa.profile import Profile
 
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(services, "load_embedder", lambda spec, threads: FakeEmbedder(id=f"sentence-transformers:{spec}"))
+    monkeypatch.setattr(services.Services, "profile", lambda self: Profile("fake", 0.02, "test"))
     monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
     monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "index"))
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from fakes import FakeEmbedder, ScriptedLLM, source_number
 
 from docqa import cli, services
+from docqa.profile import Profile
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024"
 
@@ -30,6 +31,7 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-unt
     monkeypatch.setattr(services, "load_embedder", lambda spec, threads: FakeEmbedder(id=f"sentence-transformers:{spec}"))
     llm = ScriptedLLM(_script)
     monkeypatch.setattr(services.Services, "llm", lambda self: llm)
+    monkeypatch.setattr(services.Services, "profile", lambda self: Profile("fake", 0.02, "test"))
     monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
     return lambda *args: CliRunner().invoke(cli.main, list(args))
 

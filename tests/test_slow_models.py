@@ -124,7 +124,7 @@ def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> 
     user = "Sources:\n[1] 565 °C es el límite de fluencia del acero inoxidable.\n\nQuestion: What is 565 °C the creep limit of?\nAnswer in English."
     draft = "565 °C is the creep limit of the acero inoxidable [1]."
     request = translation_request(untranslated(draft, "en", "es"), "en", "es")
-    reply = "".join(real.llm().stream(SYSTEM, request, 60, earlier=[(user, draft)]))
+    reply = real.llm().complete(SYSTEM, request, 60, earlier=[(user, draft)]).text()
     assert accepted(draft, reply, "en", "es"), reply
 
 

@@ -6,6 +6,7 @@ import pytest
 from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
+from docqa.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
 from docqa.services import Services
 from docqa.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
 
@@ -51,7 +52,7 @@ def test_an_answer_keeping_source_words_is_translated_in_the_same_conversation(s
     # The second turn follows the draft in one conversation (so llama.cpp reuses its cache) and names the words.
     assert len(llm.prompts) == 3 and "“enero”" in llm.prompts[1]
     assert llm.earlier[1] == [(llm.prompts[0], f"Washington, enero de 2024 [{source_number(llm.prompts[0], 'Washington')}].")]
-    assert any(e.kind == "status" and e.text == "translating" for e in events)
+    assert Redraft(UNTRANSLATED) in events
     assert answer.draft.startswith("Washington, enero") and answer.signals["untranslated"] == 1
 
 
@@ -101,6 +102,6 @@ def test_only_a_one_line_question_counts_as_the_translated_question() -> None:
 
 def test_the_answer_is_checked_after_its_draft_has_streamed(services: Services) -> None:
     asker, _ = _asker(services, lambda u: f"Washington [{source_number(u, 'Washington')}].")
-    kinds = [(e.kind, e.text) for e in asker.stream(QUESTION) if e.kind != "token"]
+    kinds = [e for e in asker.stream(QUESTION) if not isinstance(e, Token)]
     # The app says so while the question is translated for the checks (~1 s across languages).
-    assert kinds.index(("status", "checking")) == len(kinds) - 2 and kinds[-1][0] == "answer"
+    assert kinds.index(Status(CHECKING)) == len(kinds) - 2 and isinstance(kinds[-1], Final)

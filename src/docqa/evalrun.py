@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from docqa.answer import Asker
 from docqa.evaluate import Question, answer_matches, gold_in, overlaps
 from docqa.followup import Turn, standalone
 from docqa.retrieve import Retriever
@@ -46,11 +47,14 @@ def eval_index_dir(corpus: Path, base: Path = Path("index-eval")) -> Path:
 
 def run_eval(
     services: Services, questions: list[Question], retrieval_only: bool, progress: Progress,
-    details: list[dict[str, object]] | None = None,
+    details: list[dict[str, object]] | None = None, asker: Asker | None = None,
 ) -> dict[str, object]:
+    """The report's metrics over `questions`; `asker` replaces the default one (another policy or
+    model wrapper), and `details` receives one row per question."""
     t = Tally()
     embedder = services.embedder()
-    asker = None if retrieval_only else services.asker()
+    if asker is None and not retrieval_only:
+        asker = services.asker()
     for i, q in enumerate(questions):
         progress(i, len(questions))
         history: list[Turn] = []
@@ -81,6 +85,7 @@ def run_eval(
 
 def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> None:
     row.update(answer=answer.text, abstained=answer.abstained, reason=answer.reason, draft=answer.draft,
+               answerable=q.answerable, draft_correct=q.answerable and answer_matches(answer.draft, q.answers),
                signals=answer.signals, translated_question=answer.translated_question,
                citations=[c.sentence for c in answer.citations], timings=answer.timings)
     if answer.timings.get("ttft_s"):

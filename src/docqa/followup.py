@@ -8,14 +8,9 @@ from dataclasses import dataclass
 
 from docqa.lexical import fold
 from docqa.types import Answer
+from docqa.words import ANAPHORA as _ANAPHORA
+from docqa.words import FOLLOWUP_OPENERS as _OPENERS
 
-# Words that lean on an earlier turn: connectors that open a question, and pronouns/deictics.
-_OPENERS = {"y", "e", "entonces", "tambien", "and", "also", "so", "then", "what about", "how about"}
-_ANAPHORA = {
-    "el", "ella", "ellos", "ellas", "ello", "su", "sus", "suyo", "suya", "eso", "esto", "esa", "ese", "esos",
-    "esas", "aquel", "alli", "ahi", "entonces", "he", "she", "it", "they", "him", "her", "them", "his",
-    "hers", "its", "their", "theirs", "that", "this", "those", "these", "there",
-}
 _WORD = re.compile(r"\w+")
 
 

@@ -1,39 +1,61 @@
-"""The LLM seam: a Protocol that streams a completion, and the llama.cpp implementation."""
+"""The LLM seam: a Protocol that starts a completion, the per-call Completion, and llama.cpp's implementation."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-STOP = ["<|im_end|>", "<|endoftext|>", "<|im_start|>"]
+from docqa.chat import ChatFormat, chat_format
+
+
+class Completion:
+    """One call's reply: iterate it for text pieces. Its figures belong to this call alone, so two
+    sessions answering at once never read each other's. Closing it (or leaving its `with` block)
+    stops generation and frees the model at once."""
+
+    def __init__(self, pieces: Callable[[Completion], Iterator[str]]) -> None:
+        self.prompt_tokens = 0
+        # Probability the model gave to opening its reply with the watched text; 0 if not watched.
+        self.watch_prob = 0.0
+        self._pieces = pieces(self)
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def text(self) -> str:
+        return "".join(self)
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Completion:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @runtime_checkable
 class LLM(Protocol):
-    """Streams the assistant's reply to a system + user message; greedy, so answers are repeatable."""
+    """Answers a system + user message; greedy, so answers are repeatable."""
 
     id: str
-    last_prompt_tokens: int
-    # Probability the model gave to starting its reply with `watch` (see stream); 0 if unknown.
-    last_watch_prob: float
 
-    def stream(
+    def complete(
         self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()
-    ) -> Iterator[str]: ...
-
-
-def chatml(system: str, user: str, earlier: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
-    """The Qwen chat template, split into the fixed system prefix and the per-question rest.
-    `earlier` holds (user, assistant) turns before `user`."""
-    prefix = f"<|im_start|>system\n{system}<|im_end|>\n"
-    turns = "".join(f"<|im_start|>user\n{u}<|im_end|>\n<|im_start|>assistant\n{a}<|im_end|>\n" for u, a in earlier)
-    return prefix, f"{turns}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+    ) -> Completion: ...
 
 
 class LlamaCppLLM:
-    """llama-cpp-python on the CPU. One Llama object is not thread-safe, so every call holds a lock."""
+    """Any GGUF chat model through llama-cpp-python on the CPU, prompted with its own chat template.
+    One Llama object is not thread-safe, so a completion holds a lock while it generates."""
 
     def __init__(self, model_path: Path, threads: int, n_ctx: int = 2048) -> None:
         from llama_cpp import Llama
@@ -44,48 +66,72 @@ class LlamaCppLLM:
         )
         self._lock = threading.Lock()
         self.id = f"llama.cpp:{model_path.name}"
-        self.last_prompt_tokens = 0
-        self.last_watch_prob = 0.0
+        self.format: ChatFormat = chat_format(self._llama.metadata, self._special_tokens())
+        self._add_bos = self._llama.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true"
+
+    def _special_tokens(self) -> dict[str, str]:
+        meta = self._llama.metadata
+        ids = {"bos": self._llama.token_bos(), "eos": self._llama.token_eos()}
+        if "tokenizer.ggml.eot_token_id" in meta:
+            ids["eot"] = int(meta["tokenizer.ggml.eot_token_id"])
+        out = {}
+        for name, token in ids.items():
+            if token is not None and token >= 0:
+                out[name] = self._llama.detokenize([token], special=True).decode("utf-8", "ignore")
+        return out
 
     def _tokens(self, text: str) -> list[int]:
-        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        tokens = self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        bos = self._llama.token_bos()
+        # Templates that write no BOS themselves rely on the tokenizer's flag to get one.
+        if self._add_bos and bos >= 0 and (not tokens or tokens[0] != bos):
+            tokens = [bos, *tokens]
+        return tokens
 
     def warm(self, system: str) -> None:
         """Evaluate the fixed system prefix once; llama.cpp then reuses it from the KV cache,
         because every prompt starts with the same tokens."""
-        prefix, _ = chatml(system, "")
+        prefix = self.format.prefix(system)
+        if not prefix:
+            return
         with self._lock:
             self._llama.reset()
             self._llama.eval(self._tokens(prefix))
 
-    def stream(
+    def complete(
         self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()
-    ) -> Iterator[str]:
-        """Stream the reply; with `watch`, also record the probability of the reply's first token
-        being the first token of `watch` (a calibrated signal, unlike the greedy choice alone).
-        A reply to an `earlier` exchange reuses its tokens from the KV cache, as they come first."""
+    ) -> Completion:
+        """The reply, streamed; with `watch`, the completion also records the probability of the
+        reply's first token being the first token of `watch` (a calibrated signal, unlike the greedy
+        choice alone). A reply to an `earlier` exchange reuses its tokens from the KV cache."""
+        prompt = self.format.render(system, user, earlier)
+        return Completion(lambda c: self._generate(c, prompt, max_tokens, watch))
+
+    def _generate(self, completion: Completion, prompt: str, max_tokens: int, watch: str) -> Iterator[str]:
         import numpy as np
         from llama_cpp import LogitsProcessorList
 
-        prefix, rest = chatml(system, user, earlier)
-        target = self._tokens(watch)[0] if watch else None
-        seen = {"first": True}
+        with self._lock:  # released when the generator finishes or is closed
+            target = self._llama.tokenize(watch.encode("utf-8"), add_bos=False, special=False)[0] if watch else None
+            seen = {"first": True}
 
-        def observe(_ids: object, scores: np.ndarray) -> np.ndarray:
-            if seen["first"] and target is not None:
-                z = scores.astype(np.float64) - float(scores.max())
-                self.last_watch_prob = float(np.exp(z[target]) / np.exp(z).sum())
-            seen["first"] = False
-            return scores
+            def observe(_ids: object, scores: np.ndarray) -> np.ndarray:
+                if seen["first"] and target is not None:
+                    z = scores.astype(np.float64) - float(scores.max())
+                    completion.watch_prob = float(np.exp(z[target]) / np.exp(z).sum())
+                seen["first"] = False
+                return scores
 
-        with self._lock:
-            tokens = self._tokens(prefix + rest)
-            self.last_prompt_tokens = len(tokens)
-            self.last_watch_prob = 0.0
-            for part in self._llama.create_completion(
+            tokens = self._tokens(prompt)
+            completion.prompt_tokens = len(tokens)
+            parts = self._llama.create_completion(
                 tokens, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-                stop=STOP, stream=True, logits_processor=LogitsProcessorList([observe]),
-            ):
-                text = part["choices"][0]["text"]  # type: ignore[index]
-                if text:
-                    yield text
+                stop=list(self.format.stops), stream=True, logits_processor=LogitsProcessorList([observe]),
+            )
+            try:
+                for part in parts:
+                    text = part["choices"][0]["text"]  # type: ignore[index]
+                    if text:
+                        yield text
+            finally:
+                parts.close()  # type: ignore[union-attr]

@@ -6,13 +6,9 @@ import re
 from collections.abc import Iterable, Sequence
 
 from docqa.lexical import fold, folded_words
+from docqa.words import NUMBER_WORDS
 
-# Zero to fifteen per language: sources write these as words ("seis premios") and a small model
-# answers in digits ("6 premios"), or the other way round. Not "un"/"una"/"a": mostly articles.
-_WORDS = {
-    "es": "cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince",
-    "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
-}
+_WORDS = NUMBER_WORDS
 _WORD_TO_DIGITS = {w: str(i) for words in _WORDS.values() for i, w in enumerate(words.split())}
 _DIGITS_TO_WORD = {lang: dict(enumerate(words.split())) for lang, words in _WORDS.items()}
 # A whole number on its own: not part of "2,4", "1600" or "4-3", where a word form makes no sense.

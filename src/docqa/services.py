@@ -10,7 +10,11 @@ from docqa.answer import Asker
 from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
 from docqa.ingest import BuildReport, Progress, build_index
+from docqa.guards import Policy
 from docqa.llm import LLM
+from docqa.llmfile import LLM_FILENAME
+from docqa.models import ModelChoiceError, ModelInfo, chosen_path, describe
+from docqa.profile import Profile, load_profile
 from docqa.reader import IndexReader, StaleFile, stale_files
 from docqa.rerank import Reranker
 
@@ -18,10 +22,15 @@ from docqa.rerank import Reranker
 class Services:
     """Holds settings and lazily loaded models; UIs depend on this, not on faiss or llama_cpp."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None, profile: Profile | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._llm = llm
+        # An injected model (a test's fake) is uncalibrated unless given a profile.
+        self._profile = profile if profile is not None or llm is None else Profile("injected")
+        self._model: ModelInfo | None = None
         self._lock = threading.Lock()
         self._llm_lock = threading.Lock()
         self._reader: IndexReader | None = None
@@ -37,14 +46,41 @@ class Services:
         with self._llm_lock:
             if self._llm is None:
                 from docqa.llm import LlamaCppLLM
-                from docqa.llmfile import ensure_llm
                 from docqa.prompt import SYSTEM
 
-                path = self.settings.llm_path or ensure_llm(self.settings.models_dir, log=lambda m: None)
-                llm = LlamaCppLLM(path, self.settings.threads)
+                llm = LlamaCppLLM(chosen_path(self.settings), self.settings.threads)
                 llm.warm(SYSTEM)
                 self._llm = llm
             return self._llm
+
+    def model(self) -> ModelInfo:
+        """The chosen model file: its name, template source and calibration."""
+        with self._llm_lock:
+            if self._model is None:
+                self._model = describe(chosen_path(self.settings), self.settings, chosen=True)
+            return self._model
+
+    def model_line(self) -> str:
+        """The chosen model in one line, without assembling or loading anything that is missing."""
+        if self._llm is not None and self._model is None and not hasattr(self._llm, "format"):
+            state = "calibrated" if self.profile().calibrated else "uncalibrated: the NOT_FOUND guard is off"
+            return f"{self._llm.id} (injected), {state}"
+        path = self.settings.llm_path or self.settings.models_dir / LLM_FILENAME
+        if not path.is_file():
+            return f"{path} is not there yet; run `docqa models` (or check DOCQA_LLM)"
+        try:
+            return self.model().summary
+        except ModelChoiceError as err:
+            return str(err)
+
+    def profile(self) -> Profile:
+        if self._profile is None:
+            info = self.model()
+            self._profile = load_profile(info.sha256, self.settings.models_dir)
+        return self._profile
+
+    def policy(self, off: frozenset[str] = frozenset()) -> Policy:
+        return Policy(off, self.profile().not_found_prob)
 
     def warm(self) -> None:
         """Load what the first question would otherwise wait for (~1.1 s of it): both models, the
@@ -66,8 +102,11 @@ class Services:
                 self._reranker = CrossEncoderReranker(self.settings.reranker, self.settings.threads)
             return self._reranker
 
-    def asker(self) -> Asker:
-        return Asker(self.reader, self.embedder(), self.llm, reranker=self.reranker())
+    def asker(self, policy: Policy | None = None, llm: LLM | None = None) -> Asker:
+        """An answerer with `policy` (the model's own by default) and `llm` (the loaded model by default)."""
+        model = self.llm if llm is None else (lambda: llm)
+        calibration = None if policy is not None else (lambda: self.profile().not_found_prob)
+        return Asker(self.reader, self.embedder(), model, reranker=self.reranker(), policy=policy, calibration=calibration)
 
     def build(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
         return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
@@ -93,6 +132,7 @@ class Services:
             "index": str(self.settings.index),
             "corpus": str(self.settings.corpus),
             "stale": [{"path": s.path, "change": s.change} for s in stale],
+            "model": self.model_line(),
         }
 
 

@@ -10,17 +10,13 @@ from functools import cache
 
 import numpy as np
 
+from docqa.guards import Policy
 from docqa.lexical import fold, folded_words, in_dictionary, stem, terms
 from docqa.numerals import digits_of
 from docqa.segment import detect_language, title
+from docqa.words import NEGATIONS, ORDINALS, SOURCE_NEGATIONS, STOP
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_STOP = {
-    "the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "are", "was", "were", "be",
-    "by", "with", "from", "that", "this", "what", "which", "who", "el", "la", "los", "las", "un", "una",
-    "unos", "unas", "de", "del", "en", "y", "o", "que", "se", "su", "sus", "por", "con", "para", "al", "es",
-    "son", "fue", "lo", "le", "les", "como", "mas", "más", "pero", "sobre", "entre", "cuan", "cuán",
-}
 SUPPORT_MIN = 0.5  # below this a citation is not trusted (calibration in README)
 # multilingual-e5 cosines crowd into [0.7, 1]; this maps "unrelated" to 0 and "paraphrase" to 1.
 COS_FLOOR, COS_FULL = 0.80, 0.90
@@ -63,7 +59,7 @@ def parse(answer: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def content_terms(text: str, lang: str) -> set[str]:
-    return {t for t in terms(text, lang) if t not in _STOP and (len(t) > 2 or t.isdigit())}
+    return {t for t in terms(text, lang) if t not in STOP and (len(t) > 2 or t.isdigit())}
 
 
 def lexical_support(claim: str, claim_lang: str, evidence: str, evidence_lang: str) -> float:
@@ -115,15 +111,6 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     return not names & folded_words(" ".join(contexts))
 
 
-# Words that deny what a clause states. "sin"/"without" and "fail" count on the source's side only:
-# a sentence can deny with them, a question asking "what can not be ..." rarely does.
-_NEGATIONS = frozenset({
-    "no", "nunca", "jamás", "jamas", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco", "nadie", "nada",
-    "not", "never", "none", "nobody", "nothing", "neither", "nor", "cannot",
-})
-_SOURCE_NEGATIONS = _NEGATIONS | {"sin", "without", "lack", "lacks", "falta", "carece", "fail", "failed", "fails"}
-
-
 def _negates(text: str, words: frozenset[str]) -> bool:
     # "sin embargo" is "however", and denies nothing.
     lowered = text.lower().replace("sin embargo", "")
@@ -133,7 +120,7 @@ def _negates(text: str, words: frozenset[str]) -> bool:
 def negation_unsupported(question: str, contexts: Sequence[str]) -> bool:
     """The question asks what is *not* so, and the cited sentences deny nothing: questions built to
     look answerable insert a "no" into a sentence's own wording ("¿Qué no se puede replantear ...?")."""
-    return _negates(question, _NEGATIONS) and not any(_negates(c, _SOURCE_NEGATIONS) for c in contexts)
+    return _negates(question, NEGATIONS) and not any(_negates(c, SOURCE_NEGATIONS) for c in contexts)
 
 
 def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[str]) -> bool:
@@ -146,28 +133,8 @@ def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[
     return not {fold(n) for n in names} & folded_words(" ".join(contexts))
 
 
-# Ordinal words of both languages by the number they name, so "seventh" meets "séptima" too.
-# Not "segundos", which are seconds of time.
-_ORDINALS = {
-    w: n
-    for n, words in enumerate((
-        "primer primero primera primeros primeras first",
-        "segundo segunda segundas second",
-        "tercer tercero tercera terceros terceras third",
-        "",  # four is left out: "cuarto" is also a quarter of a game, so "fourth quarter" would not match
-        "quinto quinta quintos quintas fifth",
-        "sexto sexta sextos sextas sixth",
-        "séptimo séptima septimo septima seventh",
-        "octavo octava eighth",
-        "noveno novena ninth",
-        "décimo décima decimo decima tenth",
-    ), start=1)
-    for w in words.split()
-}
-
-
 def _ordinals(text: str) -> set[int]:
-    return {_ORDINALS[w] for w in _TOKEN.findall(text.lower()) if w in _ORDINALS}
+    return {ORDINALS[w] for w in _TOKEN.findall(text.lower()) if w in ORDINALS}
 
 
 def ordinal_contradicted(question: str, contexts: Sequence[str]) -> bool:
@@ -186,7 +153,7 @@ def _stop_terms(lang: str) -> frozenset[str]:
         words = get_stop_words(lang)
     except StopWordError:
         words = []
-    return frozenset(terms(" ".join(words), lang)) | _STOP
+    return frozenset(terms(" ".join(words), lang)) | STOP
 
 
 def topic_terms(question: str, lang: str) -> list[str]:
@@ -246,6 +213,7 @@ def verify(
     documents: Sequence[str] | None = None,
     question: str = "",
     evidence_langs: Sequence[str] | None = None,
+    policy: Policy = Policy(),
 ) -> list[Claim]:
     """Score each answer sentence against each evidence sentence; keep cited evidence that supports
     it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported.
@@ -258,6 +226,7 @@ def verify(
     ev_langs = list(evidence_langs) if evidence_langs else [detect_language(e, lang) for e in evidence]
     # What the novelty check may find a claim's new words in: each sentence and its document's title.
     stated = [[e, title(documents[j])] if documents else [e] for j, e in enumerate(evidence)]
+    bar = SUPPORT_MIN if policy.on("support") else 0.0
     claims = []
     for i, (text, cited) in enumerate(parsed):
         scores = []
@@ -267,34 +236,41 @@ def verify(
             if claim_vectors is not None and evidence_vectors is not None and i < len(claim_vectors):
                 sem = semantic_support(float(claim_vectors[i] @ evidence_vectors[j]), ev_langs[j] == lang)
             scores.append(max(lex, sem))
-        kept = tuple(dict.fromkeys(n for n in cited if 1 <= n <= len(evidence) and scores[n - 1] >= SUPPORT_MIN))
+        kept = tuple(dict.fromkeys(n for n in cited if 1 <= n <= len(evidence) and scores[n - 1] >= bar))
         if not kept and scores:
             # Earlier evidence ranks higher, so ties go to the better-retrieved sentence.
             best = max(range(len(scores)), key=lambda j: (scores[j], -j))
-            if scores[best] >= SUPPORT_MIN:
+            if scores[best] >= bar:
                 kept = (best + 1,)
         # Only within one language: across languages names are legitimately translated.
         same_language = all(ev_langs[n - 1] == lang for n in kept)
-        cited_docs = [documents[n - 1] for n in kept] if documents is not None else []
-        if kept and documents is not None and same_language and unsourced_details(text, cited_docs):
-            # A small model glosses in parentheses from its own knowledge ("DACA (Desarrollo
-            # Acelerado…)", "la NFL (National Football League)"): drop such an aside, keep the rest.
-            bare = _ASIDE.sub("", text).strip()
-            if bare != text and content_terms(bare, lang) and not unsourced_details(bare, cited_docs):
-                text = bare
-            else:
-                kept = ()
+        if kept and documents is not None and same_language and policy.on("unsourced"):
+            text, kept = _without_unsourced(text, kept, lang, [documents[n - 1] for n in kept], policy)
         # A yes/no reply adds its verdict, which no source word can match; its support is the rest.
         if (
-            kept and question and same_language and not _YES_NO.match(text)
+            kept and question and same_language and policy.on("novelty") and not _YES_NO.match(text)
             and novel_support(text, question, lang, [s for n in kept for s in stated[n - 1]]) < NOVEL_MIN
         ):
             # The model often cites a neighbour of the sentence that states its answer: re-cite the
             # supported evidence sentence that holds the claim's new words, if there is one.
             novel = [novel_support(text, question, lang, s) for s in stated]
-            fits = [j for j in range(len(evidence)) if scores[j] >= SUPPORT_MIN and ev_langs[j] == lang]
+            fits = [j for j in range(len(evidence)) if scores[j] >= bar and ev_langs[j] == lang]
             best = max(fits, key=lambda j: (novel[j], scores[j], -j), default=None)
             kept = (best + 1,) if best is not None and novel[best] >= NOVEL_MIN else ()
         support = max((scores[n - 1] for n in kept), default=max(scores, default=0.0))
         claims.append(Claim(text, kept, round(support, 3), bool(kept)))
     return claims
+
+
+def _without_unsourced(
+    text: str, kept: tuple[int, ...], lang: str, cited_docs: Sequence[str], policy: Policy
+) -> tuple[str, tuple[int, ...]]:
+    """The claim and its citations once its unsourced names and numbers are dealt with: a small model
+    glosses in parentheses from its own knowledge ("DACA (Desarrollo Acelerado…)", "la NFL (National
+    Football League)"), so such an aside is dropped and the rest kept; otherwise the claim loses its citations."""
+    if not unsourced_details(text, cited_docs):
+        return text, kept
+    bare = _ASIDE.sub("", text).strip()
+    if policy.on("aside") and bare != text and content_terms(bare, lang) and not unsourced_details(bare, cited_docs):
+        return bare, kept
+    return text, ()

