@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fakes import ScriptedLLM, source_number
@@ -87,7 +88,7 @@ def test_two_answers_at_once_see_only_their_own_figures(services: Services) -> N
 class _FakeLlama:
     """Just enough of llama_cpp.Llama to drive LlamaCppLLM without model weights."""
 
-    metadata = {"tokenizer.chat_template": CHATML}
+    metadata: ClassVar[dict[str, str]] = {"tokenizer.chat_template": CHATML}
 
     def token_bos(self) -> int:
         return -1
@@ -102,7 +103,7 @@ class _FakeLlama:
         return list(range(1, len(text.split()) + 1))
 
     def create_completion(self, tokens, **kw):  # type: ignore[no-untyped-def]
-        for word in "Se reunirán en Washington [1] .".split():
+        for word in ["Se", "reunirán", "en", "Washington", "[1]", "."]:
             yield {"choices": [{"text": word + " "}]}
 
 

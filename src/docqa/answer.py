@@ -11,7 +11,19 @@ from docqa.checks import PASSED_OVER_WHY, only_names_held
 from docqa.chunk import estimate_tokens
 from docqa.compose import abstain, compose
 from docqa.embed import Embedder
-from docqa.events import CHECKING, PASSED_OVER, RETRIEVING, THINKING, UNTRANSLATED, Case, Event, Final, Redraft, Status, Token
+from docqa.events import (
+    CHECKING,
+    PASSED_OVER,
+    RETRIEVING,
+    THINKING,
+    UNTRANSLATED,
+    Case,
+    Event,
+    Final,
+    Redraft,
+    Status,
+    Token,
+)
 from docqa.followup import Turn, history_note, standalone
 from docqa.guards import Policy
 from docqa.llm import LLM
@@ -21,7 +33,15 @@ from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
 from docqa.spelling import never_mentioned, respell, spelled_like
-from docqa.translate import QUESTION_TOKENS, accepted, as_question, question_request, source_language, translation_request, untranslated
+from docqa.translate import (
+    QUESTION_TOKENS,
+    accepted,
+    as_question,
+    question_request,
+    source_language,
+    translation_request,
+    untranslated,
+)
 from docqa.types import Answer, Document, Hit
 from docqa.verify import names_absent
 from docqa.words import ABSTAIN_PHRASES
@@ -98,9 +118,9 @@ class Asker:
         if best is None:
             return abstain(lang, "nothing was retrieved")
         gate = self.gate if self.policy.on("gate") else None
-        if gate is not None and best.dense < (gate[0] if same else gate[1]):
-            if not (self.policy.on("name_bypass") and only_names_held(query, lang, hits)):
-                return abstain(lang, "weak evidence: no passage is close enough to the question")
+        weak = gate is not None and best.dense < (gate[0] if same else gate[1])
+        if weak and not (self.policy.on("name_bypass") and only_names_held(query, lang, hits)):
+            return abstain(lang, "weak evidence: no passage is close enough to the question")
         return None
 
     def _case(

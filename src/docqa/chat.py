@@ -66,7 +66,7 @@ class ChatFormat:
             return str(self._compiled.render(messages=messages, bos_token=self.bos, eos_token=self.eos, add_generation_prompt=True))
         except TemplateError:
             raise
-        except Exception as err:  # noqa: BLE001 - a broken template in a user's file is a message
+        except Exception as err:
             raise TemplateError(f"the model's chat template cannot be rendered: {err}") from err
 
 

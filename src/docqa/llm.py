@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from docqa.chat import ChatFormat, chat_format
 
@@ -35,7 +35,7 @@ class Completion:
         if close is not None:
             close()
 
-    def __enter__(self) -> Completion:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 from docqa.answer import Asker
 from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
-from docqa.ingest import BuildReport, Progress, build_index
 from docqa.guards import Policy
+from docqa.ingest import BuildReport, Progress, build_index
 from docqa.llm import LLM
 from docqa.llmfile import LLM_FILENAME
 from docqa.models import ModelChoiceError, ModelInfo, chosen_path, describe
