@@ -268,6 +268,7 @@ def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_onl
     click.echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
 
 
+from docqa import cli_eval  # noqa: E402, F401  (registers eval, calibrate and bench on `main`)
 
 if __name__ == "__main__":
     main()
