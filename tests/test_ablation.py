@@ -107,3 +107,15 @@ def test_the_fitted_bar_keeps_right_answers_and_stops_the_doubtful_wrong_ones() 
 
 def test_a_profile_without_a_bar_after_fitting_is_calibrated_with_the_guard_off() -> None:
     assert Profile("x", None, "fitted").calibrated and not Profile("x").calibrated
+
+
+def test_a_saved_memo_replays_in_a_later_run_without_the_model(tmp_path: Path) -> None:
+    first = MemoLLM(ScriptedLLM(lambda u: "respuesta", watch_prob=0.25), tmp_path / "memo.jsonl")
+    with first.complete("S", "U", 10, watch="NOT_FOUND", earlier=[("a", "b")]) as reply:
+        assert reply.text() == "respuesta"
+    first.save()
+    inner = ScriptedLLM(lambda u: "otra")
+    later = MemoLLM(inner, tmp_path / "memo.jsonl")
+    with later.complete("S", "U", 10, watch="NOT_FOUND", earlier=[("a", "b")]) as reply:
+        assert reply.text() == "respuesta" and reply.watch_prob == 0.25
+    assert inner.prompts == [] and later.calls == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from docqa.evalrun import Progress, run_eval
 from docqa.evaluate import Question
@@ -19,11 +21,25 @@ class MemoLLM:
     """Runs each distinct call once and replays it after: a replay with a guard off costs only the
     calls that guard's absence adds (the model is greedy, so a replayed reply is the same reply)."""
 
-    def __init__(self, llm: LLM) -> None:
+    def __init__(self, llm: LLM, path: Path | None = None) -> None:
+        """With `path`, replies recorded by earlier runs (of the same model) are replayed too."""
         self._llm = llm
         self.id = llm.id
+        self._path = path
         self._memo: dict[_Key, tuple[list[str], int, float]] = {}
         self.calls = 0  # calls that reached the model
+        if path is not None and path.is_file():
+            for line in path.read_text("utf-8").splitlines():
+                key, value = json.loads(line)
+                self._memo[(key[0], key[1], key[2], key[3], tuple(tuple(t) for t in key[4]))] = (value[0], value[1], value[2])
+
+    def save(self) -> None:
+        if self._path is None:
+            return
+        lines = [json.dumps([list(k[:4]) + [list(k[4])], list(v)], ensure_ascii=False) for k, v in self._memo.items()]
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in lines), "utf-8")
+        tmp.replace(self._path)
 
     def complete(
         self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()
@@ -111,12 +127,13 @@ def filter_quality(full: Sequence[Row], bare: Sequence[Row]) -> dict[str, object
 
 def ablate(
     services: Services, questions: list[Question], progress: Callable[[str], Progress],
-    details: list[Row] | None = None, guards: Sequence[str] = NAMES,
+    details: list[Row] | None = None, guards: Sequence[str] = NAMES, memo_path: Path | None = None,
+    policy: Policy | None = None,
 ) -> dict[str, object]:
     """The whole run, then one replay per guard switched off, then one with all of them off.
     `details` receives the whole run's rows, each with what the run without each guard did."""
-    memo = MemoLLM(services.llm())
-    policy = services.policy()
+    memo = MemoLLM(services.llm(), memo_path)
+    policy = policy or services.policy()
 
     def run(off: frozenset[str], label: str) -> tuple[dict[str, object], list[Row]]:
         rows: list[Row] = []
@@ -134,6 +151,7 @@ def ablate(
             row.setdefault("without", {})[name] = {"abstained": other["abstained"], "correct": other.get("correct", False),  # type: ignore[union-attr]
                                                    "reason": other["reason"]}
     bare_report, bare = run(frozenset(NAMES), "no guards")
+    memo.save()
     if details is not None:
         details.extend(full)
     return {"report": report, "guards": table, "no_guards": bare_report, "filter": filter_quality(full, bare),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from docqa.types import Chunk, Document, Sentence
 
 # Measured on the seed article and XQuAD es with the multilingual-e5 tokenizer: about 1.27
-# subword tokens per word-or-punctuation unit counted by this pattern (see README).
+# subword tokens per word-or-punctuation unit counted by this pattern (docs/design.md, "Chunks").
 _UNITS = re.compile(r"\w+|[^\w\s]")
 TOKENS_PER_UNIT = 1.3
 

@@ -268,7 +268,26 @@ def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_onl
     click.echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def guards(as_json: bool) -> None:
+    """List every guard: what it blocks, withdraws or repairs, its bar, and why it exists."""
+    from dataclasses import asdict
+
+    from docqa.guards import GUARDS
+
+    if as_json:
+        click.echo(json.dumps([asdict(g) for g in GUARDS], ensure_ascii=False))
+        return
+    for g in GUARDS:
+        click.echo(f"{g.name:21} {g.kind:17} {g.bar}\n{'':39} why: {g.why}")
+    click.echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
+
+
 from docqa import cli_eval  # noqa: E402, F401  (registers eval, calibrate and bench on `main`)
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m docqa.cli`: the commands above were registered on the imported module's group.
+    from docqa.cli import main as registered
+
+    registered()

@@ -31,8 +31,11 @@ def _questions_and_services(file: str, corpus: str | None, index_dir: str | None
 
 
 def _bar(label: str) -> Any:
-    bars = _Bars(sys.stderr.isatty())
-    return lambda done, total: bars(label, done, total)
+    """A progress bar on a terminal; elsewhere (a log file) a line every 25 questions."""
+    if sys.stderr.isatty():
+        bars = _Bars(True)
+        return lambda done, total: bars(label, done, total)
+    return lambda done, total: (done % 25 == 0 or done == total) and click.echo(f"{label}: {done}/{total}", err=True)
 
 
 _QUESTION_OPTIONS = [
@@ -57,22 +60,36 @@ def _question_options(f: Any) -> Any:
 @click.option("--retrieval-only", is_flag=True, help="Only measure recall@5; no LLM.")
 @click.option("--ablate", is_flag=True, help="Replay with each guard switched off in turn; report what each is worth.")
 @click.option("--baseline", is_flag=True, help="Also run the plain pipeline (top passages, simple prompt, no guards).")
+@click.option("--off", multiple=True, help="Switch this guard off (repeatable; see `docqa guards`).")
+@click.option("--memo", type=click.Path(dir_okay=False), help="Record the model's replies here and replay those recorded before (same model).")
 @click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
              stride: int, llm_path: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
-             details: str | None, as_json: bool) -> None:
+             off: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
     """Run a question file (../shared/eval schema) and report the project's metrics."""
+    from docqa.ablation import MemoLLM
     from docqa.ablation import ablate as run_ablation
     from docqa.baseline import run_baseline
     from docqa.evalrun import run_eval
 
     questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path)
     rows: list[dict[str, Any]] = []
+    memo_path = Path(memo) if memo else None
+    try:
+        policy = None if retrieval_only else services.policy(frozenset(off))
+    except ValueError as err:
+        _fail(str(err))
+        return
     if ablate and not retrieval_only:
-        result: dict[str, Any] = run_ablation(services, questions, _bar, rows)
+        result: dict[str, Any] = run_ablation(services, questions, _bar, rows, memo_path=memo_path, policy=policy)
+    elif retrieval_only:
+        result = run_eval(services, questions, True, _bar("questions"), rows)
     else:
-        result = run_eval(services, questions, retrieval_only, _bar("questions"), rows)
+        replayed = MemoLLM(services.llm(), memo_path) if memo_path else None
+        result = run_eval(services, questions, False, _bar("questions"), rows, services.asker(policy, llm=replayed))
+        if replayed is not None:
+            replayed.save()
     if baseline and not retrieval_only:
         result = {**result, "baseline": run_baseline(services, questions, _bar("plain pipeline"))}
     if details:

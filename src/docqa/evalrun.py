@@ -1,4 +1,4 @@
-"""`docqa eval`: run a question file through the real pipeline and compute the README metrics."""
+"""`docqa eval`: run a question file through the real pipeline and compute the metrics of ../shared/eval/README.md."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 
 def normalize(text: str) -> str:
-    """Lower-case, NFKC, accents and punctuation removed, whitespace collapsed (README definition)."""
+    """Lower-case, NFKC, accents and punctuation removed, whitespace collapsed (../shared/eval/README.md)."""
     text = unicodedata.normalize("NFKC", text.lower())
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(_PUNCT.sub(" ", text).split())

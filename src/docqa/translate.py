@@ -44,7 +44,7 @@ def _has(word: str, lang: str) -> bool:
 def translation_request(words: Sequence[str], lang: str, source_lang: str) -> str:
     """The next user turn, after the model's draft: translate what it left in the sources' language.
     Asked to translate only those words, the model keeps the rest; asked to rewrite the answer, it
-    changed facts ("Partido Liberal" became "Labor Party"; README, "Answers")."""
+    changed facts ("Partido Liberal" became "Labor Party"; docs/experiments.md, "Translation turn")."""
     target = LANGUAGE_NAMES.get(lang, "English")
     source = LANGUAGE_NAMES.get(source_lang, "foreign")
     listed = ", ".join(f"“{w}”" for w in words[:MAX_LISTED])
@@ -53,7 +53,7 @@ def translation_request(words: Sequence[str], lang: str, source_lang: str) -> st
 
 # Distinct stems differ a little between languages ("combustibles" and "combustión" are two Spanish
 # stems, "combustible combustion" one English), so a long answer's translation may have one in ten
-# fewer; in a short one, one fewer is a dropped word (README, "Answers").
+# fewer; in a short one, one fewer is a dropped word (docs/experiments.md, "Translation turn").
 CONTENT_KEPT = 0.9
 
 
@@ -80,7 +80,7 @@ QUESTION_REQUEST_OPENING = "This is not a question for you to answer."
 def question_request(question: str, source_lang: str) -> str:
     """Ask for the question in the sources' language. Under the answering system message the model
     answered a plain "Translate this question" ("Los Panthers perdieron 10 puntos"), so it is told
-    not to (README, "Abstention")."""
+    not to (docs/experiments.md, "Guards")."""
     source = LANGUAGE_NAMES.get(source_lang, "English")
     return (
         f"{QUESTION_REQUEST_OPENING} Translate it into {source}, word for word, "

@@ -17,16 +17,16 @@ from docqa.segment import detect_language, title
 from docqa.words import NEGATIONS, ORDINALS, SOURCE_NEGATIONS, STOP
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-SUPPORT_MIN = 0.5  # below this a citation is not trusted (calibration in README)
+SUPPORT_MIN = 0.5  # below this a citation is not trusted (docs/experiments.md, "Support")
 # multilingual-e5 cosines crowd into [0.7, 1]; this maps "unrelated" to 0 and "paraphrase" to 1.
 COS_FLOOR, COS_FULL = 0.80, 0.90
-# Across languages the same meaning scores ~0.05 lower (the gate calibration in the README shows it),
+# Across languages the same meaning scores ~0.05 lower (docs/experiments.md, "Evidence gate"),
 # so a claim in another language than its evidence gets the scale shifted down by that much.
 CROSS_LANGUAGE_SHIFT = 0.05
 # An answer must add something its sources state: of the claim's content words that the question
 # does not already contain, at least this share must appear in the cited sentences or their
 # documents' titles. A claim that only restates the question, or whose new words come from nowhere
-# in its sources, is what the model writes when the sources do not hold the answer (README, "Abstention").
+# in its sources, is what the model writes when the sources do not hold the answer (docs/experiments.md, "Guards").
 NOVEL_MIN = 0.5
 _ASIDE = re.compile(r"\s*\([^()]*\)")
 _YES_NO = re.compile(r"(s[ií]|no|yes)\b", re.IGNORECASE)
