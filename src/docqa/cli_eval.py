@@ -13,13 +13,14 @@ from docqa.cli import _Bars, _fail, _settings, main
 
 
 def _questions_and_services(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None,
-                            stride: int, limit: int | None, llm_path: str | None = None) -> tuple[list[Any], Any]:
+                            stride: int, limit: int | None, llm_path: str | None = None,
+                            context: str | None = None) -> tuple[list[Any], Any]:
     """The sampled questions, and services over an index of `corpus` built (or updated) first."""
     from docqa.evalrun import eval_index_dir
     from docqa.evaluate import load_questions
     from docqa.services import Services
 
-    settings = _settings(corpus=corpus, llm_path=llm_path)
+    settings = _settings(corpus=corpus, llm_path=llm_path, context=context)
     index_path = Path(index_dir) if index_dir else (eval_index_dir(settings.corpus) if corpus else settings.index)
     services = Services(settings.with_overrides(index=index_path))
     bars = _Bars(sys.stderr.isatty())
@@ -46,6 +47,8 @@ _QUESTION_OPTIONS = [
     click.option("--limit", type=int, help="Only the first N questions (after --stride)."),
     click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample."),
     click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model [env DOCQA_LLM]"),
+    click.option("--context", type=click.Choice(["sentence", "before", "neighbours", "chunk"]),
+                 help="What the model reads around each evidence sentence [env DOCQA_CONTEXT; default sentence]"),
 ]
 
 
@@ -65,7 +68,7 @@ def _question_options(f: Any) -> Any:
 @click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-             stride: int, llm_path: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
+             stride: int, llm_path: str | None, context: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
              off: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
     """Run a question file (../shared/eval schema) and report the project's metrics."""
     from docqa.ablation import MemoLLM
@@ -73,7 +76,7 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
     from docqa.baseline import run_baseline
     from docqa.evalrun import run_eval
 
-    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path)
+    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context)
     rows: list[dict[str, Any]] = []
     memo_path = Path(memo) if memo else None
     try:
@@ -101,12 +104,12 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
 @_question_options
 @click.option("--json", "as_json", is_flag=True)
 def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-              stride: int, llm_path: str | None, as_json: bool) -> None:
+              stride: int, llm_path: str | None, context: str | None, as_json: bool) -> None:
     """Fit the chosen model's NOT_FOUND bar on a question file and save it in the model's profile."""
     from docqa.calibrate import calibrate as fit
     from docqa.models import ModelChoiceError
 
-    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path)
+    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context)
     if not any(not q.answerable for q in questions) or all(not q.answerable for q in questions):
         _fail("calibration needs both answerable and unanswerable questions; use a file of the ../shared/eval schema")
         return

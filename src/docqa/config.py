@@ -25,6 +25,7 @@ class Settings:
     threads: int = max(1, os.cpu_count() or 1)
     llm_path: Path | None = None
     reranker: str | None = None  # a local CrossEncoder folder; off by default
+    context: str = "sentence"  # what the model reads around each evidence sentence (evidence.CONTEXTS)
 
     def with_overrides(self, **kw: object) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}
@@ -48,4 +49,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         threads=int(get("DOCQA_THREADS", str(max(1, os.cpu_count() or 1)))),
         llm_path=Path(get("DOCQA_LLM")) if get("DOCQA_LLM") else None,
         reranker=get("DOCQA_RERANKER") or None,
+        context=get("DOCQA_CONTEXT", "sentence"),
     )

@@ -106,7 +106,8 @@ class Services:
         """An answerer with `policy` (the model's own by default) and `llm` (the loaded model by default)."""
         model = self.llm if llm is None else (lambda: llm)
         calibration = None if policy is not None else (lambda: self.profile().not_found_prob)
-        return Asker(self.reader, self.embedder(), model, reranker=self.reranker(), policy=policy, calibration=calibration)
+        return Asker(self.reader, self.embedder(), model, reranker=self.reranker(), policy=policy, calibration=calibration,
+                     context=self.settings.context)
 
     def build(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
         return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)

@@ -1,0 +1,32 @@
+"""What the model reads: the best sentences alone, or each with the sentences around it."""
+
+from __future__ import annotations
+
+from fakes import ScriptedLLM, source_number
+
+from docqa.answer import Asker
+from docqa.evidence import with_context
+from docqa.retrieve import Retriever
+from docqa.services import Services
+
+
+def test_context_adds_each_best_sentences_neighbours_as_sentences_of_their_own(services: Services) -> None:
+    services.build()
+    reader = services.reader()
+
+    best = Retriever(reader, services.embedder()).sentence_hits("¿Dónde se reunirán nuevamente las delegaciones?", 5)[:3]
+    around = with_context(best, reader, "neighbours")
+    assert len(around) > len(best) and {h.sentence_id for h in best} <= {h.sentence_id for h in around}
+    for hit in around:  # each added line is one real sentence with its own offsets
+        doc = reader.store.document(hit.doc_path)
+        assert doc is not None and doc.text[hit.start : hit.end] == hit.text
+    assert with_context(best, reader, "sentence") == best
+
+
+def test_an_answer_from_a_context_sentence_cites_that_sentence(services: Services) -> None:
+    services.build()
+    llm = ScriptedLLM(lambda u: f"Lo encabezó Antony Blinken [{source_number(u, 'Blinken')}].")
+    asker = Asker(services.reader, services.embedder(), lambda: llm, context="neighbours")
+    answer = asker.ask("¿Quién encabezó la delegación de Estados Unidos?")
+    assert len([line for line in llm.prompts[0].splitlines() if line.startswith("[")]) > 3
+    assert not answer.abstained and [("Blinken" in c.sentence) for c in answer.citations] == [True]
