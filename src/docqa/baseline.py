@@ -10,6 +10,7 @@ from docqa.evaluate import Question, answer_matches
 from docqa.llm import LLM
 from docqa.retrieve import Retriever
 from docqa.services import Services
+from docqa.words import PLAIN_DECLINES
 
 PLAIN_SYSTEM = (
     "Use the following pieces of context to answer the question at the end. "
@@ -17,9 +18,6 @@ PLAIN_SYSTEM = (
 )
 PASSAGES = 3
 MAX_TOKENS = 100
-# How a plain prompt's model declines, in the two languages asked.
-_DECLINES = ("don't know", "do not know", "not provided", "no sé", "no lo sé", "no se menciona", "no se proporciona",
-             "no hay información", "does not mention", "doesn't mention", "not mentioned", "no menciona")
 
 
 def plain_answer(llm: LLM, question: str, passages: Sequence[str]) -> str:
@@ -30,7 +28,7 @@ def plain_answer(llm: LLM, question: str, passages: Sequence[str]) -> str:
 
 def declined(reply: str) -> bool:
     text = reply.lower().replace("’", "'")
-    return not text or any(p in text for p in _DECLINES)
+    return not text or any(p in text for p in PLAIN_DECLINES)
 
 
 def run_baseline(services: Services, questions: list[Question], progress: Progress, llm: LLM | None = None) -> dict[str, object]:

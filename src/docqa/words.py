@@ -57,3 +57,9 @@ ANAPHORA = frozenset({
     "esas", "aquel", "alli", "ahi", "entonces", "he", "she", "it", "they", "him", "her", "them", "his",
     "hers", "its", "their", "theirs", "that", "this", "those", "these", "there",
 })
+
+# How a plain prompt's model declines, in the two languages asked.
+PLAIN_DECLINES = (
+    "don't know", "do not know", "not provided", "no sé", "no lo sé", "no se menciona", "no se proporciona",
+    "no hay información", "does not mention", "doesn't mention", "not mentioned", "no menciona",
+)
