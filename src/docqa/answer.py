@@ -10,7 +10,6 @@ from dataclasses import replace
 from docqa.checks import PASSED_OVER_WHY, only_names_held
 from docqa.compose import abstain, compose
 from docqa.embed import Embedder
-from docqa.evidence import MAX_EVIDENCE, select, with_context
 from docqa.events import (
     CHECKING,
     PASSED_OVER,
@@ -24,6 +23,7 @@ from docqa.events import (
     Status,
     Token,
 )
+from docqa.evidence import MAX_EVIDENCE, select, with_context
 from docqa.followup import Turn, history_note, standalone
 from docqa.guards import Policy
 from docqa.llm import LLM

@@ -284,7 +284,7 @@ def guards(as_json: bool) -> None:
     click.echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
 
 
-from docqa import cli_eval  # noqa: E402, F401  (registers eval, calibrate and bench on `main`)
+from docqa import cli_eval  # noqa: F401  (registers eval, calibrate and bench on `main`)
 
 if __name__ == "__main__":
     # Run as `python -m docqa.cli`: the commands above were registered on the imported module's group.
