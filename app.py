@@ -38,6 +38,8 @@ def sidebar(services: Services) -> tuple[int, bool]:
                 f"{info['sentences']} sentences  \n"
                 f"Embedder `{info['embedder']}`  \nBuilt {info['built_at']}"
             )
+            # An uncalibrated model runs without its NOT_FOUND guard; the user is told.
+            (st.caption if info["model_calibrated"] else st.warning)(f"Model: {info['model']}")
             if info["stale"]:
                 st.warning(
                     "Changed since the build:\n" + "\n".join(f"- {s['change']}: `{s['path']}`" for s in info["stale"])

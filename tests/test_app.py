@@ -54,6 +54,19 @@ def test_status_in_sidebar(app: AppTest) -> None:
     assert "**3** documents" in text
 
 
+def test_the_sidebar_names_the_model_and_warns_when_it_is_uncalibrated(monkeypatch: pytest.MonkeyPatch, app: AppTest) -> None:
+    from docqa.profile import Profile
+
+    monkeypatch.setattr(Services, "profile", lambda self: Profile("fake"))
+    monkeypatch.setattr(Services, "model_line", lambda self: "fake.gguf, uncalibrated: the NOT_FOUND guard is off")
+    app.run()
+    assert any("Model: fake.gguf, uncalibrated" in w.value for w in app.sidebar.warning)
+    monkeypatch.setattr(Services, "profile", lambda self: Profile("fake", 0.02, "fitted"))
+    monkeypatch.setattr(Services, "model_line", lambda self: "fake.gguf, calibrated (NOT_FOUND bar 0.02)")
+    app.run()
+    assert not app.sidebar.warning and any("Model: fake.gguf, calibrated" in c.value for c in app.sidebar.caption)
+
+
 def test_ask_shows_answer_and_sources(app: AppTest) -> None:
     _ask(app, "¿Dónde se reunirán nuevamente las delegaciones?")
     answer = app.chat_message[-1]

@@ -134,7 +134,14 @@ class Services:
             "corpus": str(self.settings.corpus),
             "stale": [{"path": s.path, "change": s.change} for s in stale],
             "model": self.model_line(),
+            "model_calibrated": self._calibrated(),
         }
+
+    def _calibrated(self) -> bool:
+        try:
+            return self.profile().calibrated
+        except (ModelChoiceError, OSError):
+            return False
 
 
 def with_embedder(settings: Settings, factory: Callable[[], Embedder]) -> Services:
