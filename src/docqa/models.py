@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -62,10 +65,24 @@ def read_metadata(path: Path) -> dict[str, str]:
     from llama_cpp import Llama
 
     try:
-        llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        with _quiet_stderr():  # llama.cpp warns about the context size of a vocabulary-only load
+            llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError) as err:
         raise ModelChoiceError(f"'{path}' is not a GGUF model llama.cpp can load ({err}); use a .gguf chat model") from err
     return dict(llama.metadata)
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the C library's writes to stderr (file descriptor 2), not only Python's."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def describe(path: Path, settings: Settings, chosen: bool) -> ModelInfo:
