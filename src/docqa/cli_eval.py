@@ -102,9 +102,11 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
 
 @main.command()
 @_question_options
+@click.option("--memo", type=click.Path(dir_okay=False), help="Replay the model's replies recorded by `eval --memo` (same model).")
+@click.option("--dry-run", is_flag=True, help="Fit and report, but do not save the profile.")
 @click.option("--json", "as_json", is_flag=True)
 def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-              stride: int, llm_path: str | None, context: str | None, as_json: bool) -> None:
+              stride: int, llm_path: str | None, context: str | None, memo: str | None, dry_run: bool, as_json: bool) -> None:
     """Fit the chosen model's NOT_FOUND bar on a question file and save it in the model's profile."""
     from docqa.calibrate import calibrate as fit
     from docqa.models import ModelChoiceError
@@ -114,7 +116,8 @@ def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: s
         _fail("calibration needs both answerable and unanswerable questions; use a file of the ../shared/eval schema")
         return
     try:
-        result = fit(services, questions, _bar("questions"), f"{Path(file).name} ({len(questions)} questions)")
+        label = f"{Path(file).name} ({len(questions)} questions)"
+        result = fit(services, questions, _bar("questions"), label, Path(memo) if memo else None, save=not dry_run)
     except ModelChoiceError as err:
         _fail(str(err))
         return
@@ -125,7 +128,8 @@ def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: s
         mark = "*" if row["bar"] == result["not_found_prob"] else " "
         click.echo(f"{mark} bar {row['bar']:<6} utility {row['utility']:>4}  accuracy {row['accuracy']:.3f}  "
                    f"abstention {row['abstention']:.3f}  false abstention {row['false_abstention']:.3f}")
-    click.echo(f"saved {result['profile']}: NOT_FOUND bar {result['not_found_prob']} for {result['model']}")
+    saved = f"saved {result['profile']}" if result["profile"] else "not saved (--dry-run)"
+    click.echo(f"{saved}: NOT_FOUND bar {result['not_found_prob']} for {result['model']}")
 
 
 @main.group()
