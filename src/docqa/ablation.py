@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from docqa.embed import Embedder
 from docqa.evalrun import Progress, run_eval
 from docqa.evaluate import Question
 from docqa.guards import NAMES, Policy
@@ -65,6 +68,26 @@ class MemoLLM:
                 yield piece
             c.prompt_tokens, c.watch_prob = inner.prompt_tokens, inner.watch_prob
         self._memo[key] = (pieces, c.prompt_tokens, c.watch_prob)  # only a reply that ran to its end
+
+
+class MemoEmbedder:
+    """Embeds each distinct query text once: replays retrieve and verify the same texts again."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self.id, self.dim = embedder.id, embedder.dim
+        self._queries: dict[str, np.ndarray] = {}
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embedder.embed_passages(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._queries]
+        if missing:
+            self._queries.update(zip(missing, self._embedder.embed_queries(missing)))
+        if not texts:
+            return self._embedder.embed_queries([])
+        return np.stack([self._queries[t] for t in texts])
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,7 @@ def ablate(
     `details` receives the whole run's rows, each with what the run without each guard did."""
     memo = MemoLLM(services.llm(), memo_path)
     policy = policy or services.policy()
+    services = services.with_embedder(MemoEmbedder(services.embedder()))
 
     def run(off: frozenset[str], label: str) -> tuple[dict[str, object], list[Row]]:
         rows: list[Row] = []

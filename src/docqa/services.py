@@ -94,6 +94,12 @@ class Services:
         detect_language("¿Dónde se reunirán las delegaciones?", "es")
         load_dictionaries(("es", "en"))
 
+    def with_embedder(self, embedder: Embedder) -> Services:
+        """The same settings and loaded models with another embedder (one that remembers, say)."""
+        other = Services(self.settings, embedder)
+        other._llm, other._profile, other._reranker, other._model = self._llm, self._profile, self._reranker, self._model
+        return other
+
     def reranker(self) -> Reranker | None:
         with self._llm_lock:
             if self._reranker is None and self.settings.reranker:
