@@ -119,3 +119,11 @@ def test_a_saved_memo_replays_in_a_later_run_without_the_model(tmp_path: Path) -
     with later.complete("S", "U", 10, watch="NOT_FOUND", earlier=[("a", "b")]) as reply:
         assert reply.text() == "respuesta" and reply.watch_prob == 0.25
     assert inner.prompts == [] and later.calls == 0
+
+
+def test_without_json_the_ablation_prints_its_tables(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    invoke, _ = run
+    result = invoke("eval", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--ablate")
+    assert result.exit_code == 0, result.output
+    assert "| docqa |" in result.stdout and "| no guards |" in result.stdout and "| names |" in result.stdout
+    assert "drafts' ceiling" in result.stdout

@@ -97,7 +97,12 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
         result = {**result, "baseline": run_baseline(services, questions, _bar("plain pipeline"))}
     if details:
         Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        from docqa.report import render
+
+        click.echo(render(result) if not retrieval_only else json.dumps(result, indent=2))
 
 
 @main.command()
