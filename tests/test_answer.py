@@ -8,7 +8,7 @@ from fakes import ScriptedLLM, source_number
 from docqa.answer import Asker
 from docqa.events import Token
 from docqa.followup import Turn, is_followup, standalone
-from docqa.guards import Policy
+from docqa.guards import EVERY, Policy
 from docqa.prompt import ABSTAIN
 from docqa.services import Services
 from docqa.verify import names_absent, novel_support, parse
@@ -20,7 +20,8 @@ BLINKEN = "encabezada por el secretario de Estado, Antony Blinken"
 def _asker(services: Services, script, gate=None) -> tuple[Asker, ScriptedLLM]:  # type: ignore[no-untyped-def]
     services.build()
     llm = ScriptedLLM(script)
-    return Asker(services.reader, services.embedder(), lambda: llm, gate=gate), llm
+    # Every guard on, those off by default too: these tests are each guard's own.
+    return Asker(services.reader, services.embedder(), lambda: llm, gate=gate, policy=EVERY), llm
 
 
 def test_answer_cites_the_sentence_it_used(services: Services) -> None:
@@ -460,11 +461,11 @@ def test_an_aside_from_the_models_own_knowledge_is_dropped_and_the_rest_kept() -
 
     source = "Los Angeles Rams y Los Angeles Chargers son equipos de la NFL."
     glossed = "Los Angeles Rams son equipos de la NFL (National Football League)."
-    [claim] = verify([(glossed, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?")
+    [claim] = verify([(glossed, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?", policy=EVERY)
     assert claim.supported and claim.text == "Los Angeles Rams son equipos de la NFL."
     # A name the source lacks outside the parentheses still makes the claim unsupported.
     wrong = "Los Angeles Rams son equipos de la MLB (de béisbol)."
-    [claim] = verify([(wrong, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?")
+    [claim] = verify([(wrong, (1,))], "es", [source], None, None, [source], "¿De qué liga son los Rams?", policy=EVERY)
     assert not claim.supported
 
 

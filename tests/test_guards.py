@@ -11,13 +11,13 @@ from fakes import FakeEmbedder, ScriptedLLM, source_number
 
 from docqa.answer import Asker
 from docqa.config import load_settings
-from docqa.guards import GUARDS, NAMES, Policy
+from docqa.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
 from docqa.services import Services
 from docqa.translate import QUESTION_REQUEST_OPENING
 from docqa.types import Answer
 from docqa.verify import verify
 
-CALIBRATED = Policy(not_found_prob=0.02)
+CALIBRATED = Policy(frozenset(), not_found_prob=0.02)  # every guard on, even those off by default
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "mexico-eu-migracion-2024.txt"
 
 
@@ -184,6 +184,7 @@ SCENARIOS: dict[str, Callable[[World, Policy], bool]] = {name: globals()[name] f
 def test_every_guard_is_named_once_with_its_kind_bar_and_reason() -> None:
     assert len(set(NAMES)) == len(NAMES) == len(GUARDS)
     assert all(g.kind and g.bar and g.why for g in GUARDS)
+    assert DEFAULT_OFF < set(NAMES) and all(not Policy().on(name) for name in DEFAULT_OFF)
     with pytest.raises(ValueError, match="unknown guard"):
         Policy(frozenset({"no-such-guard"}))
 

@@ -6,6 +6,7 @@ from fakes import ScriptedLLM, source_number
 from test_answer import _services_over
 
 from docqa.answer import Asker
+from docqa.guards import EVERY
 from docqa.lexical import terms_found
 from docqa.translate import QUESTION_REQUEST_OPENING
 
@@ -30,7 +31,7 @@ def test_an_answer_from_a_sentence_far_from_what_the_question_asks_abstains(tmp_
 
     def asker(needle: str, reply: str) -> Asker:
         llm = ScriptedLLM(lambda u: f"{reply} [{source_number(u, needle)}].")
-        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0))
+        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0), policy=EVERY)
 
     question = "How do breeders produce seedless grapes?"
     # The document covers the question (the documents check passes); the cited sentence does not.
@@ -51,7 +52,7 @@ def test_across_languages_the_checks_read_the_question_translated_into_the_sourc
             return f"Both, in Washington in January 2024 [{source_number(user, 'Washington')}]."
 
         llm = ScriptedLLM(script)
-        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0)), llm
+        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0), policy=EVERY), llm
 
     # Translated, the question asks what is not so, and the cited Spanish sentence denies nothing.
     withdrawn, llm = asker("¿Qué delegaciones no acordaron reunirse en Washington en 2024?")
@@ -67,6 +68,6 @@ def test_across_languages_the_checks_read_the_question_translated_into_the_sourc
 def test_the_question_is_translated_only_when_the_cited_sources_are_in_another_language(services) -> None:  # type: ignore[no-untyped-def]
     services.build()
     llm = ScriptedLLM(lambda u: f"The committee met in Geneva [{source_number(u, 'Geneva')}].")
-    answer = Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0)).ask("Where did the committee meet?")
+    answer = Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0), policy=EVERY).ask("Where did the committee meet?")
     assert not answer.abstained and "Geneva" in answer.citations[0].sentence
     assert not any(p.startswith(QUESTION_REQUEST_OPENING) for p in llm.prompts)

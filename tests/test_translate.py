@@ -6,6 +6,7 @@ import pytest
 from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
+from docqa.guards import EVERY
 from docqa.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
 from docqa.services import Services
 from docqa.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
@@ -34,7 +35,7 @@ def _asker(services: Services, script) -> tuple[Asker, ScriptedLLM]:  # type: ig
         return "¿Dónde se reunirán de nuevo las delegaciones?" if user.startswith(QUESTION_REQUEST_OPENING) else script(user)
 
     llm = ScriptedLLM(reply)
-    return Asker(services.reader, services.embedder(), lambda: llm), llm
+    return Asker(services.reader, services.embedder(), lambda: llm, policy=EVERY), llm  # the translation guard is off by default
 
 
 def test_an_answer_keeping_source_words_is_translated_in_the_same_conversation(services: Services) -> None:

@@ -153,8 +153,9 @@ def ablate(
     details: list[Row] | None = None, guards: Sequence[str] = NAMES, memo_path: Path | None = None,
     policy: Policy | None = None,
 ) -> dict[str, object]:
-    """The whole run, then one replay per guard switched off, then one with all of them off.
-    `details` receives the whole run's rows, each with what the run without each guard did."""
+    """The whole run, then one replay per guard toggled (switched off, or on if it is off by default),
+    then one with all of them off. `details` receives the whole run's rows, each with what the run
+    with each guard toggled did."""
     memo = MemoLLM(services.llm(), memo_path)
     policy = policy or services.policy()
     services = services.with_embedder(MemoEmbedder(services.embedder()))
@@ -167,12 +168,16 @@ def ablate(
     report, full = run(policy.off, "all guards")
     table = {}
     for name in guards:
-        if not policy.on(name):
-            continue  # already off (an uncalibrated model's NOT_FOUND)
-        _, rows = run(policy.off | {name}, f"without {name}")
-        table[name] = guard_effect(outcomes(full), outcomes(rows))
+        if name == "not_found" and policy.not_found_prob is None:
+            continue  # an uncalibrated model has no bar to switch on
+        if policy.on(name):
+            _, rows = run(policy.off | {name}, f"without {name}")
+            table[name] = {"default": "on", **guard_effect(outcomes(full), outcomes(rows))}
+        else:  # off by default: what switching it on would do
+            _, rows = run(policy.off - {name}, f"with {name}")
+            table[name] = {"default": "off", **guard_effect(outcomes(rows), outcomes(full))}
         for row, other in zip(full, rows):
-            row.setdefault("without", {})[name] = {"abstained": other["abstained"], "correct": other.get("correct", False),  # type: ignore[union-attr]
+            row.setdefault("toggled", {})[name] = {"abstained": other["abstained"], "correct": other.get("correct", False),  # type: ignore[union-attr]
                                                    "reason": other["reason"]}
     bare_report, bare = run(frozenset(NAMES), "no guards")
     memo.save()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from docqa.events import Case
-from docqa.guards import ALL_ON, Policy
+from docqa.guards import DEFAULT, Policy
 from docqa.lexical import fold, folded_words, terms, terms_found
 from docqa.reader import IndexReader
 from docqa.types import Hit
@@ -60,7 +60,7 @@ def _context(hit: Hit, case: Case) -> str:
 
 def withdrawal(
     case: Case, cited: set[int], claims: Sequence[str], reader: IndexReader,
-    translated: Callable[[], str] | None = None, policy: Policy = ALL_ON,
+    translated: Callable[[], str] | None = None, policy: Policy = DEFAULT,
 ) -> str:
     """Why an answer citing evidence numbers `cited` must be withdrawn, or "" when it may stand.
     `translated` gives the question in the sources' language ("" if it cannot), when it was asked in

@@ -274,13 +274,14 @@ def guards(as_json: bool) -> None:
     """List every guard: what it blocks, withdraws or repairs, its bar, and why it exists."""
     from dataclasses import asdict
 
-    from docqa.guards import GUARDS
+    from docqa.guards import DEFAULT_OFF, GUARDS
 
     if as_json:
-        click.echo(json.dumps([asdict(g) for g in GUARDS], ensure_ascii=False))
+        click.echo(json.dumps([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS], ensure_ascii=False))
         return
     for g in GUARDS:
-        click.echo(f"{g.name:21} {g.kind:17} {g.bar}\n{'':39} why: {g.why}")
+        state = "off" if g.name in DEFAULT_OFF else "on "
+        click.echo(f"{state} {g.name:21} {g.kind:17} {g.bar}\n{'':43} why: {g.why}")
     click.echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
 
 

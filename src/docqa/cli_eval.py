@@ -64,23 +64,25 @@ def _question_options(f: Any) -> Any:
 @click.option("--ablate", is_flag=True, help="Replay with each guard switched off in turn; report what each is worth.")
 @click.option("--baseline", is_flag=True, help="Also run the plain pipeline (top passages, simple prompt, no guards).")
 @click.option("--off", multiple=True, help="Switch this guard off (repeatable; see `docqa guards`).")
+@click.option("--on", multiple=True, help="Switch on a guard that is off by default (repeatable).")
 @click.option("--memo", type=click.Path(dir_okay=False), help="Record the model's replies here and replay those recorded before (same model).")
 @click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
              stride: int, llm_path: str | None, context: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
-             off: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
+             off: tuple[str, ...], on: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
     """Run a question file (../shared/eval schema) and report the project's metrics."""
     from docqa.ablation import MemoLLM
     from docqa.ablation import ablate as run_ablation
     from docqa.baseline import run_baseline
     from docqa.evalrun import run_eval
+    from docqa.guards import DEFAULT_OFF
 
     questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context)
     rows: list[dict[str, Any]] = []
     memo_path = Path(memo) if memo else None
     try:
-        policy = None if retrieval_only else services.policy(frozenset(off))
+        policy = None if retrieval_only else services.policy((DEFAULT_OFF | frozenset(off)) - frozenset(on))
     except ValueError as err:
         _fail(str(err))
         return

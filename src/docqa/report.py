@@ -29,9 +29,10 @@ def metrics_table(rows: Mapping[str, Mapping[str, object]]) -> str:
 
 def ablation_table(guards: Mapping[str, Mapping[str, object]]) -> str:
     """Per guard: what it does against the same run with it switched off (Δ = on − off)."""
-    lines = ["| guard | " + " | ".join(label for _, label in _EFFECTS) + " |", "|---|" + "---|" * len(_EFFECTS)]
+    lines = ["| guard | default | " + " | ".join(label for _, label in _EFFECTS) + " |", "|---|---|" + "---|" * len(_EFFECTS)]
     for name, effect in guards.items():
-        lines.append(f"| {name} | " + " | ".join(_cell(effect.get(k)) for k, _ in _EFFECTS) + " |")
+        cells = " | ".join(_cell(effect.get(k)) for k, _ in _EFFECTS)
+        lines.append(f"| {name} | {effect.get('default', 'on')} | {cells} |")
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from docqa.answer import Asker
 from docqa.config import Settings
 from docqa.embed import Embedder, load_embedder
-from docqa.guards import Policy
+from docqa.guards import DEFAULT_OFF, Policy
 from docqa.ingest import BuildReport, Progress, build_index
 from docqa.llm import LLM
 from docqa.llmfile import LLM_FILENAME
@@ -79,8 +79,9 @@ class Services:
             self._profile = load_profile(info.sha256, self.settings.models_dir)
         return self._profile
 
-    def policy(self, off: frozenset[str] = frozenset()) -> Policy:
-        return Policy(off, self.profile().not_found_prob)
+    def policy(self, off: frozenset[str] | None = None) -> Policy:
+        """The guards in force (`guards.DEFAULT_OFF` off, unless `off` says otherwise) with the model's bar."""
+        return Policy(DEFAULT_OFF if off is None else off, self.profile().not_found_prob)
 
     def warm(self) -> None:
         """Load what the first question would otherwise wait for (~1.1 s of it): both models, the

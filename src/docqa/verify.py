@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from docqa.guards import ALL_ON, Policy
+from docqa.guards import DEFAULT, Policy
 from docqa.lexical import fold, folded_words, in_dictionary, stem, terms
 from docqa.numerals import digits_of
 from docqa.segment import detect_language, title
@@ -213,7 +213,7 @@ def verify(
     documents: Sequence[str] | None = None,
     question: str = "",
     evidence_langs: Sequence[str] | None = None,
-    policy: Policy = ALL_ON,
+    policy: Policy = DEFAULT,
 ) -> list[Claim]:
     """Score each answer sentence against each evidence sentence; keep cited evidence that supports
     it, otherwise cite the best-supported evidence, otherwise mark the sentence unsupported.
