@@ -6,8 +6,8 @@ import pytest
 from fakes import ScriptedLLM, source_number
 
 from docqa.answer import Asker
-from docqa.guards import EVERY
 from docqa.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
+from docqa.guards import EVERY
 from docqa.services import Services
 from docqa.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
 
