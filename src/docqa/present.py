@@ -38,11 +38,7 @@ def _bare(text: str) -> str:
 
 def verified_differs(streamed: str, answer: Answer) -> bool:
     """Whether the checked answer must be shown again: verification changed its words or citations."""
-    return bare_changed(streamed, answer.text) or MARKER.findall(answer.text) != MARKER.findall(streamed)
-
-
-def bare_changed(a: str, b: str) -> bool:
-    return _bare(a) != _bare(b)
+    return _bare(streamed) != _bare(answer.text) or MARKER.findall(answer.text) != MARKER.findall(streamed)
 
 
 @dataclass
