@@ -76,6 +76,8 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
     bars.close()
     for s in report.skipped:
         click.echo(f"skipped {s.path}: {s.reason}", err=True)
+    if report.rebuilt_because:
+        click.echo(f"rebuilt from scratch: {report.rebuilt_because}", err=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return
@@ -83,6 +85,7 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
         f"{report.documents} documents, {report.chunks} chunks, {report.sentences} sentences "
         f"(added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {report.unchanged}, skipped {len(report.skipped)}) in {report.seconds:.1f} s"
+        + (f", {report.embedded_chunks / report.seconds:.0f} texts/s" if report.embedded_chunks and report.seconds else "")
     )
 
 

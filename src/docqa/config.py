@@ -26,6 +26,7 @@ class Settings:
     llm_path: Path | None = None
     reranker: str | None = None  # a local CrossEncoder folder; off by default
     context: str = "sentence"  # what the model reads around each evidence sentence (evidence.CONTEXTS)
+    chunk_vectors: str = "sentences"  # a chunk's vector: the mean of its sentences', or "embedded" on its own
 
     def with_overrides(self, **kw: object) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}
@@ -50,4 +51,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_path=Path(get("DOCQA_LLM")) if get("DOCQA_LLM") else None,
         reranker=get("DOCQA_RERANKER") or None,
         context=get("DOCQA_CONTEXT", "sentence"),
+        chunk_vectors=get("DOCQA_CHUNK_VECTORS", "sentences"),
     )

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class Manifest:
     built_at: str
     build_seconds: float
     corpus: str
+    # How each vector file is built (vectors.Spec per file name); absent in older indexes: exact.
+    vectors: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path) -> Manifest:
@@ -57,6 +59,7 @@ class Manifest:
             built_at=data["built_at"],
             build_seconds=float(data.get("build_seconds", 0.0)),
             corpus=data.get("corpus", ""),
+            vectors=data.get("vectors", {}),
         )
 
     def to_json(self) -> str:
@@ -68,6 +71,7 @@ class Manifest:
                 "built_at": self.built_at,
                 "build_seconds": round(self.build_seconds, 3),
                 "corpus": self.corpus,
+                "vectors": self.vectors,
             },
             indent=2,
         )

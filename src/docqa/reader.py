@@ -8,7 +8,7 @@ from pathlib import Path
 from docqa import layout
 from docqa.scan import scan_corpus
 from docqa.store import Store
-from docqa.vectors import VectorIndex
+from docqa.vectors import Spec, VectorIndex
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,12 @@ class IndexReader:
         self.manifest = layout.Manifest.load(self.folder)
         layout.check_compatible(self.manifest, embedder_id)
         self.store = Store(self.folder / layout.STORE, readonly=True)
-        self.vectors = VectorIndex.load(self.folder / layout.VECTORS)
-        self.sentence_vectors = VectorIndex.load(self.folder / layout.SENTENCE_VECTORS)
+        specs = self.manifest.vectors
+        # Memory-mapped where the index is an inverted file: pages load as queries touch them.
+        self.vectors = VectorIndex.load(self.folder / layout.VECTORS, Spec.of(specs.get(layout.VECTORS)), mmap=True)
+        self.sentence_vectors = VectorIndex.load(
+            self.folder / layout.SENTENCE_VECTORS, Spec.of(specs.get(layout.SENTENCE_VECTORS)), mmap=True
+        )
 
     @property
     def version(self) -> str:

@@ -1,16 +1,63 @@
-"""FAISS vectors keyed by stable chunk ids (inner product over normalised vectors = cosine)."""
+"""FAISS vectors keyed by stable ids: exact search while small, IVF with 8-bit codes past a size."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+FLAT, IVF = "flat", "ivf-sq8"
+# Exact search up to here; past it an inverted file of 8-bit codes, a quarter of the memory and
+# memory-mapped by readers (docs/benchmarks.md, "Retrieval at size").
+EXACT_UP_TO = 50_000
+RETRAIN_GROWTH = 4  # retrain the coarse quantizer once the index holds this many times its training size
+TRAIN_PER_LIST = 64  # training vectors per inverted list; faiss asks for at least 39
+NPROBE_SHARE = 0.02  # share of the lists a query visits, at least MIN_NPROBE
+MIN_NPROBE = 16
+BATCH = 65_536
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one vector file is built; recorded in the manifest."""
+
+    kind: str = FLAT
+    nlist: int = 0
+    nprobe: int = 0
+    trained_on: int = 0
+
+    @classmethod
+    def of(cls, data: dict[str, Any] | None) -> Spec:
+        return cls(**data) if data else cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def spec_for(n: int, exact_up_to: int = EXACT_UP_TO) -> Spec:
+    """The index for n vectors: exact, or about √n lists of which a query visits ~2 %."""
+    if n <= exact_up_to:
+        return Spec()
+    nlist = max(64, int(math.sqrt(n)))
+    return Spec(IVF, nlist, max(MIN_NPROBE, int(nlist * NPROBE_SHARE)), n)
+
+
+def still_fits(current: Spec, n: int, exact_up_to: int = EXACT_UP_TO) -> bool:
+    """Whether an index built as `current` can take n vectors without a rebuild."""
+    wanted = spec_for(n, exact_up_to)
+    if wanted.kind != current.kind:
+        return False
+    return current.kind == FLAT or n <= current.trained_on * RETRAIN_GROWTH
+
 
 class VectorIndex:
-    def __init__(self, index: object) -> None:
+    def __init__(self, index: object, spec: Spec | None = None) -> None:
         self._index = index
+        self.spec = spec or Spec()
 
     @classmethod
     def empty(cls, dim: int) -> VectorIndex:
@@ -19,10 +66,30 @@ class VectorIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
+    def trained(cls, dim: int, spec: Spec, sample: np.ndarray) -> VectorIndex:
+        """An empty inverted-file index whose lists and 8-bit ranges are fitted on `sample`."""
         import faiss
 
-        return cls(faiss.read_index(str(path)))
+        if spec.kind == FLAT:
+            return cls.empty(dim)
+        index = faiss.index_factory(dim, f"IVF{spec.nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        # Ids are sparse (rows deleted from the store), so look-ups by id need a hash table.
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index.nprobe = spec.nprobe
+        return cls(index, spec)
+
+    @classmethod
+    def load(cls, path: Path, spec: Spec | None = None, mmap: bool = False) -> VectorIndex:
+        """With `mmap`, an inverted-file index is served from the page cache, not read into memory."""
+        import faiss
+
+        spec = spec or Spec()
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and spec.kind == IVF else 0
+        index = faiss.read_index(str(path), flags)
+        if spec.kind == IVF:
+            faiss.extract_index_ivf(index).nprobe = spec.nprobe
+        return cls(index, spec)
 
     def save(self, path: Path) -> None:
         import faiss
@@ -36,7 +103,7 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)  # type: ignore[attr-defined]
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self._index.add_with_ids(  # type: ignore[attr-defined]
                 np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
@@ -47,15 +114,35 @@ class VectorIndex:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[attr-defined]
 
     def ids(self) -> list[int]:
+        return sorted(int(i) for i in self._all_ids())
+
+    def _all_ids(self) -> np.ndarray:
         import faiss
 
-        return sorted(int(i) for i in faiss.vector_to_array(self._index.id_map))  # type: ignore[attr-defined]
+        if self.spec.kind == FLAT:
+            return faiss.vector_to_array(self._index.id_map)  # type: ignore[attr-defined]
+        lists = self._index.invlists  # type: ignore[attr-defined]
+        parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy() for i in range(lists.nlist)]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def batches(self, size: int = BATCH) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every (ids, vectors) held, a batch at a time (8-bit codes decoded): the input of a retrain."""
+        import faiss
+
+        ids = self._all_ids()
+        inner = faiss.downcast_index(self._index.index) if self.spec.kind == FLAT else None  # type: ignore[attr-defined]
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            if inner is not None:  # the flat rows line up with the id map
+                yield part, inner.reconstruct_n(start, len(part))
+            else:
+                yield part, self._index.reconstruct_batch(part)  # type: ignore[attr-defined]
 
     def vector(self, id_: int) -> np.ndarray:
         return np.asarray(self._index.reconstruct(int(id_)), dtype=np.float32)  # type: ignore[attr-defined]
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine) best first for one query vector."""
+        """(id, cosine) best first for one query vector."""
         if len(self) == 0:
             return []
         scores, ids = self._index.search(  # type: ignore[attr-defined]

@@ -1,0 +1,154 @@
+"""`docqa bench retrieve`: a generated corpus at each size through the real store and vector
+index: build time, latency of dense, BM25 and fused retrieval, memory, disk, and approximate recall."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import resource
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from docqa import layout
+from docqa.chunk import make_chunks
+from docqa.store import Store
+from docqa.synthetic import Generator
+from docqa.vecbuild import VectorBuilder
+
+Log = Callable[[str], None]
+QUERIES = 200
+CHUNK_BUDGET = 160
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(work: Path, vocab: Path, n_chunks: int, exact_up_to: int | None = None) -> dict[str, Any]:
+    """Generate documents until the index holds n_chunks chunks; keep the exact vectors beside it."""
+    gen = Generator.from_folder(vocab)
+    root, t0 = work / "index", time.perf_counter()
+    staging = layout.new_staging(root)
+    store = Store(staging / layout.STORE)
+    kw = {} if exact_up_to is None else {"exact_up_to": exact_up_to}
+    builders = {name: VectorBuilder(staging, name, None, **kw) for name in (layout.VECTORS, layout.SENTENCE_VECTORS)}
+    exact = {name: (open(work / f"{name}.ids", "wb"), open(work / f"{name}.f32", "wb")) for name in builders}
+    queries: list[tuple[str, list[float]]] = []
+    chunks = sentences = 0
+    for d, g in enumerate(gen.documents(10**9)):
+        doc_chunks = make_chunks(g.doc, g.sentences, CHUNK_BUDGET)
+        cids, sids = store.add_document(g.doc, g.sentences, doc_chunks)
+        means = np.stack([g.vectors[list(c.sentence_seqs)].mean(axis=0) for c in doc_chunks])
+        means /= np.linalg.norm(means, axis=1, keepdims=True)
+        for name, ids, vecs in ((layout.VECTORS, cids, means), (layout.SENTENCE_VECTORS, sids, g.vectors)):
+            builders[name].add(ids, vecs)
+            np.asarray(ids, np.int64).tofile(exact[name][0])
+            vecs.astype(np.float32).tofile(exact[name][1])
+        if d % max(1, n_chunks // 10 // QUERIES) == 0 and len(queries) < QUERIES:
+            text, vec = gen.query(g)
+            queries.append((text, vec.tolist()))
+        chunks, sentences = chunks + len(cids), sentences + len(sids)
+        if chunks >= n_chunks:
+            break
+    store.commit()
+    store.close()
+    for ids_fh, vecs_fh in exact.values():
+        ids_fh.close()
+        vecs_fh.close()
+    specs = {name: b.finish(staging / name, gen.dim).to_dict() for name, b in builders.items()}
+    manifest = layout.Manifest(layout.SCHEMA_VERSION, "synthetic", gen.dim, {"generated": True},
+                               time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter() - t0, str(vocab), specs)
+    (staging / layout.MANIFEST).write_text(manifest.to_json(), "utf-8")
+    folder = layout.publish(root, staging)
+    (work / "queries.json").write_text(json.dumps(queries), "utf-8")
+    disk = sum(p.stat().st_size for p in folder.iterdir())
+    return {"chunks": chunks, "sentences": sentences, "build_s": round(time.perf_counter() - t0, 1),
+            "build_peak_rss_mb": round(peak_rss_mb()), "disk_mb": round(disk / 1e6, 1),
+            "disk_bytes_per_chunk": round(disk / chunks), "vectors": specs}
+
+
+def serve(work: Path) -> dict[str, Any]:
+    """Open the index as the app does and time the three retrievals on the saved queries."""
+    from docqa.lexical import fts_query
+    from docqa.reader import IndexReader
+    from docqa.retrieve import CANDIDATES, Retriever
+
+    before = rss_mb()
+    t0 = time.perf_counter()
+    reader = IndexReader(work / "index")
+    open_s = time.perf_counter() - t0
+    retriever = Retriever(reader, None)  # type: ignore[arg-type]  # query vectors are given
+    queries = [(text, np.asarray(vec, np.float32)) for text, vec in json.loads((work / "queries.json").read_text("utf-8"))]
+    times: dict[str, list[float]] = {"dense": [], "bm25": [], "fused": []}
+    found: dict[str, list[list[int]]] = {layout.VECTORS: [], layout.SENTENCE_VECTORS: []}
+    for text, vec in queries:
+        for mode, call in (
+            ("dense", lambda: reader.sentence_vectors.search(vec, CANDIDATES)),
+            ("bm25", lambda: reader.store.bm25("sentences_fts", fts_query(text, "es"), CANDIDATES)),
+            ("fused", lambda: retriever.sentence_hits(text, 8, vec)),
+        ):
+            t = time.perf_counter()
+            call()
+            times[mode].append((time.perf_counter() - t) * 1000)
+        found[layout.VECTORS].append([i for i, _ in reader.vectors.search(vec, 10)])
+        found[layout.SENTENCE_VECTORS].append([i for i, _ in reader.sentence_vectors.search(vec, 10)])
+    out: dict[str, Any] = {"open_s": round(open_s, 2), "serving_rss_mb": round(rss_mb()), "rss_before_open_mb": round(before)}
+    for mode, ms in times.items():
+        out[f"{mode}_p50_ms"], out[f"{mode}_p95_ms"] = round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 95)), 1)
+    qvecs = np.stack([v for _, v in queries])
+    for name, label in ((layout.VECTORS, "chunks"), (layout.SENTENCE_VECTORS, "sentences")):
+        out[f"recall@10_{label}"] = round(recall_at_10(work, name, qvecs, found[name]), 3)
+    reader.close()
+    return out
+
+
+def recall_at_10(work: Path, name: str, qvecs: np.ndarray, found: list[list[int]]) -> float:
+    """Share of the exact top 10 that the index returned, the exact search done here in blocks."""
+    ids = np.fromfile(work / f"{name}.ids", dtype=np.int64)
+    vecs = np.memmap(work / f"{name}.f32", dtype=np.float32, mode="r", shape=(len(ids), qvecs.shape[1]))
+    best_s = np.full((len(qvecs), 10), -np.inf, np.float32)
+    best_i = np.zeros((len(qvecs), 10), np.int64)
+    for start in range(0, len(ids), 262_144):
+        scores = qvecs @ np.asarray(vecs[start : start + 262_144]).T
+        all_s = np.hstack([best_s, scores])
+        all_i = np.hstack([best_i, np.broadcast_to(ids[start : start + 262_144], scores.shape)])
+        top = np.argsort(-all_s, axis=1)[:, :10]
+        best_s, best_i = np.take_along_axis(all_s, top, 1), np.take_along_axis(all_i, top, 1)
+    hits = [len(set(f) & set(t)) for f, t in zip(found, best_i.tolist())]
+    return sum(hits) / (10 * len(found))
+
+
+def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run one phase in a fresh process, so that its memory figures are its own."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def run_retrieve_bench(sizes: list[int], work: Path, vocab: Path, log: Log, keep: bool = False,
+                       exact_up_to: int | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for n in sizes:
+        folder = work / f"generated-{n}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        log(f"building {n:,} chunks in {folder} ...")
+        row = {"size": n, **_in_child(build, folder, vocab, n, exact_up_to)}
+        log(f"  built in {row['build_s']} s; serving ...")
+        row.update(_in_child(serve, folder))
+        log("  " + json.dumps(row))
+        rows.append(row)
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return rows

@@ -1,0 +1,94 @@
+"""One vector file built without the corpus's vectors in memory: new ones spill to disk, then go
+in batches into the current index, or into a retrained one when it no longer fits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from docqa.vectors import BATCH, EXACT_UP_TO, TRAIN_PER_LIST, Spec, VectorIndex, spec_for, still_fits
+
+Batches = Iterator[tuple[np.ndarray, np.ndarray]]
+
+
+class VectorBuilder:
+    def __init__(self, folder: Path, name: str, old: VectorIndex | None, exact_up_to: int = EXACT_UP_TO) -> None:
+        self._old, self._exact_up_to = old, exact_up_to
+        self._ids_path, self._vecs_path = folder / f".{name}.ids", folder / f".{name}.f32"
+        self._ids, self._vecs = self._ids_path.open("wb"), self._vecs_path.open("wb")
+        self._added, self._removed = 0, set[int]()
+        self.dim = old.dim if old is not None else 0
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        self.dim = vectors.shape[1]
+        np.asarray(ids, dtype=np.int64).tofile(self._ids)
+        np.ascontiguousarray(vectors, dtype=np.float32).tofile(self._vecs)
+        self._added += len(ids)
+
+    def remove(self, ids: list[int]) -> None:
+        self._removed.update(ids)
+
+    def finish(self, path: Path, dim: int) -> Spec:
+        """Write the vector file at `path`; returns how it was built."""
+        self._ids.close()
+        self._vecs.close()
+        self.dim = self.dim or dim
+        try:
+            index = self._into_old() if self._fits() else self._fresh()
+            index.save(path)
+            return index.spec
+        finally:
+            self._ids_path.unlink(missing_ok=True)
+            self._vecs_path.unlink(missing_ok=True)
+
+    def _total(self) -> int:
+        return (len(self._old) - len(self._removed) if self._old is not None else 0) + self._added
+
+    def _fits(self) -> bool:
+        return self._old is not None and still_fits(self._old.spec, self._total(), self._exact_up_to)
+
+    def _into_old(self) -> VectorIndex:
+        assert self._old is not None
+        self._old.remove(sorted(self._removed))
+        for ids, vectors in self._spilled():
+            self._old.add(ids, vectors)
+        return self._old
+
+    def _fresh(self) -> VectorIndex:
+        spec = spec_for(self._total(), self._exact_up_to)
+        sample = self._sample(spec) if spec.nlist else None
+        index = VectorIndex.trained(self.dim, spec, sample) if sample is not None else VectorIndex.empty(self.dim)
+        for ids, vectors in self._everything():
+            index.add(ids, vectors)
+        return index
+
+    def _sample(self, spec: Spec) -> np.ndarray:
+        """Evenly spaced rows, so that every part of the corpus shapes the lists."""
+        step = max(1, self._total() // (spec.nlist * TRAIN_PER_LIST))
+        parts, seen = [], 0
+        for _, vectors in self._everything():
+            rows = np.arange((-seen) % step, len(vectors), step)
+            parts.append(vectors[rows])
+            seen += len(vectors)
+        return np.vstack(parts)
+
+    def _everything(self) -> Batches:
+        if self._old is not None:
+            removed = np.fromiter(self._removed, np.int64, len(self._removed))
+            for ids, vectors in self._old.batches():
+                keep = ~np.isin(ids, removed)
+                if keep.any():
+                    yield ids[keep], vectors[keep]
+        yield from self._spilled()
+
+    def _spilled(self) -> Batches:
+        if not self._added:
+            return
+        ids = np.memmap(self._ids_path, dtype=np.int64, mode="r", shape=(self._added,))
+        vectors = np.memmap(self._vecs_path, dtype=np.float32, mode="r", shape=(self._added, self.dim))
+        for start in range(0, self._added, BATCH):
+            yield np.array(ids[start : start + BATCH]), np.array(vectors[start : start + BATCH])
