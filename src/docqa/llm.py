@@ -65,6 +65,7 @@ class LlamaCppLLM:
             n_batch=512, verbose=False,
         )
         self._lock = threading.Lock()
+        self._path = model_path
         self.id = f"llama.cpp:{model_path.name}"
         self.format: ChatFormat = chat_format(self._llama.metadata, self._special_tokens())
         self._add_bos = self._llama.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true"
@@ -88,15 +89,62 @@ class LlamaCppLLM:
             tokens = [bos, *tokens]
         return tokens
 
-    def warm(self, system: str) -> None:
+    def warm(self, system: str, cache: Path | None = None) -> str:
         """Evaluate the fixed system prefix once; llama.cpp then reuses it from the KV cache,
-        because every prompt starts with the same tokens."""
+        because every prompt starts with the same tokens. With `cache`, a folder, the evaluated
+        state is saved there and loaded by the next process (a cold CLI start). Returns what it
+        did: "", "evaluated", "loaded" or "saved"."""
         prefix = self.format.prefix(system)
         if not prefix:
-            return
+            return ""
+        tokens = self._tokens(prefix)
+        path = cache / f"prefix-{self._state_key(tokens)}.state" if cache is not None else None
         with self._lock:
             self._llama.reset()
-            self._llama.eval(self._tokens(prefix))
+            if path is not None and path.is_file() and self._load_state(path, tokens):
+                return "loaded"
+            self._llama.eval(tokens)
+            return "saved" if path is not None and self._save_state(path, tokens) else "evaluated"
+
+    def _state_key(self, tokens: list[int]) -> str:
+        import hashlib
+        from importlib import metadata
+
+        st = self._path.stat()
+        # A state only fits the same model file, context size and llama.cpp build.
+        seed = f"{self._path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self._llama.n_ctx()}|{metadata.version('llama-cpp-python')}"
+        return hashlib.sha256((seed + "|" + ",".join(map(str, tokens))).encode()).hexdigest()[:20]
+
+    def _load_state(self, path: Path, tokens: list[int]) -> bool:
+        import ctypes
+
+        import llama_cpp
+
+        out = (llama_cpp.llama_token * len(tokens))()
+        count = ctypes.c_size_t(0)
+        ok = llama_cpp.llama_state_load_file(self._llama._ctx.ctx, str(path).encode(), out, len(tokens), ctypes.byref(count))
+        if not ok or list(out[: count.value]) != tokens:
+            self._llama.reset()
+            return False
+        self._llama.input_ids[: len(tokens)] = tokens
+        self._llama.n_tokens = len(tokens)
+        return True
+
+    def _save_state(self, path: Path, tokens: list[int]) -> bool:
+        import os
+
+        import llama_cpp
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            arr = (llama_cpp.llama_token * len(tokens))(*tokens)
+            ok = llama_cpp.llama_state_save_file(self._llama._ctx.ctx, str(tmp).encode(), arr, len(tokens))
+            if ok:
+                os.replace(tmp, path)  # readers never see half a file
+            return bool(ok)
+        except OSError:
+            return False  # a read-only models folder: the next start evaluates the prefix again
 
     def complete(
         self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()

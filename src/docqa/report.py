@@ -51,3 +51,10 @@ def render(result: Mapping[str, object]) -> str:
         parts.append(f"drafts' ceiling {_cell(f['draft_ceiling'])}, right drafts kept {_cell(f['right_drafts_kept'])}, "
                      f"wrong drafts withdrawn {_cell(f['wrong_drafts_withdrawn'])}")
     return "\n\n".join(parts)
+
+
+def table(rows: list[Mapping[str, object]], columns: list[str]) -> str:
+    """A Markdown table of the given columns, one line per row (the bench commands)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
