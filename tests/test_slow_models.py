@@ -135,3 +135,22 @@ def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(r
     translated = _AskedIn(real.llm(), "How many points did the Panthers defense surrender?", "es")()
     assert translated.startswith("¿") and detect_language(translated, "en") == "es", translated
     assert "Panthers" in translated and "puntos" in translated.lower()
+
+
+def test_a_saved_prefix_state_gives_the_same_reply_to_the_next_process(tmp_path: Path) -> None:
+    from docqa.config import load_settings
+    from docqa.llm import LlamaCppLLM
+    from docqa.models import chosen_path
+    from docqa.prompt import SYSTEM
+
+    path, user = chosen_path(load_settings({})), "¿Dónde se reunirán nuevamente las delegaciones? Responde en una frase."
+    first = LlamaCppLLM(path, 2)
+    assert first.warm(SYSTEM, tmp_path) == "saved" and len(list(tmp_path.glob("prefix-*.state"))) == 1
+    reply = first.complete(SYSTEM, user, 24).text()
+    del first
+    second = LlamaCppLLM(path, 2)
+    assert second.warm(SYSTEM, tmp_path) == "loaded"
+    assert second.complete(SYSTEM, user, 24).text() == reply
+    state = next(tmp_path.glob("prefix-*.state"))
+    state.write_bytes(b"not a llama.cpp state")  # damaged: evaluated again and saved anew
+    assert LlamaCppLLM(path, 2).warm(SYSTEM, tmp_path) == "saved"

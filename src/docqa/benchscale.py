@@ -44,7 +44,8 @@ def build(work: Path, vocab: Path, n_chunks: int, exact_up_to: int | None = None
     store = Store(staging / layout.STORE)
     kw = {} if exact_up_to is None else {"exact_up_to": exact_up_to}
     builders = {name: VectorBuilder(staging, name, None, **kw) for name in (layout.VECTORS, layout.SENTENCE_VECTORS)}
-    exact = {name: (open(work / f"{name}.ids", "wb"), open(work / f"{name}.f32", "wb")) for name in builders}
+    # Open for the whole generation, closed below; the exact vectors are the recall's ground truth.
+    exact = {name: (open(work / f"{name}.ids", "wb"), open(work / f"{name}.f32", "wb")) for name in builders}  # noqa: SIM115
     queries: list[tuple[str, list[float]]] = []
     chunks = sentences = 0
     for d, g in enumerate(gen.documents(10**9)):
@@ -95,9 +96,9 @@ def serve(work: Path) -> dict[str, Any]:
     found: dict[str, list[list[int]]] = {layout.VECTORS: [], layout.SENTENCE_VECTORS: []}
     for text, vec in queries:
         for mode, call in (
-            ("dense", lambda: reader.sentence_vectors.search(vec, CANDIDATES)),
-            ("bm25", lambda: reader.store.bm25("sentences_fts", fts_query(text, "es"), CANDIDATES)),
-            ("fused", lambda: retriever.sentence_hits(text, 8, vec)),
+            ("dense", lambda v=vec: reader.sentence_vectors.search(v, CANDIDATES)),
+            ("bm25", lambda t=text: reader.store.bm25("sentences_fts", fts_query(t, "es"), CANDIDATES)),
+            ("fused", lambda t=text, v=vec: retriever.sentence_hits(t, 8, v)),
         ):
             t = time.perf_counter()
             call()

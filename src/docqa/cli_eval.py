@@ -194,3 +194,46 @@ def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, as_json: bool)
     click.echo(table(rows, ["size", "build_s", "build_peak_rss_mb", "open_s", "serving_rss_mb", "disk_bytes_per_chunk",
                             "dense_p50_ms", "dense_p95_ms", "bm25_p50_ms", "bm25_p95_ms", "fused_p50_ms", "fused_p95_ms",
                             "recall@10_chunks", "recall@10_sentences"]))
+
+
+@bench.command("answer")
+@click.option("--eval-dir", type=click.Path(file_okay=False), default="../shared/eval", show_default=True)
+@click.option("--stride", default=16, show_default=True, help="Every K-th XQuAD es dev question (0: none).")
+@click.option("--cold", "cold_runs", default=0, help="Also time N cold `docqa ask` runs on the seed question.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_answer(eval_dir: str, stride: int, cold_runs: int, as_json: bool) -> None:
+    """docqa ÷ a raw llama-cpp-python call on the identical prompt, and the naive top-5-chunks prompt."""
+    from docqa.bench import machine
+    from docqa.benchanswer import answer_rows, cold_ask, summary
+    from docqa.evalrun import eval_index_dir
+    from docqa.evaluate import load_questions
+    from docqa.services import Services
+
+    log = lambda m: click.echo(m, err=True)
+    result: dict[str, Any] = {"machine": machine(), "sets": {}}
+    base = Path(eval_dir)
+    seed = base / "seed" / "questions.dev.jsonl"
+    sets = [("seed", _settings(), seed)] if seed.is_file() else []
+    xquad = base / "xquad" / "corpus" / "es"
+    if stride and xquad.is_dir():
+        sets.append(("xquad-es-dev", _settings(corpus=str(xquad), index=str(eval_index_dir(xquad))), base / "xquad" / "questions.dev.es.jsonl"))
+    for name, settings, qfile in sets:
+        services = Services(settings)
+        services.build()
+        questions = [q for q in load_questions(qfile) if not q.turns[:-1]]
+        questions = questions if name == "seed" else questions[::stride]
+        rows = answer_rows(services, questions, log)
+        result["sets"][name] = {"summary": summary(rows), "rows": rows}
+    if cold_runs and seed.is_file():
+        first = next(q for q in load_questions(seed) if q.answerable)
+        result["cold"] = cold_ask(first.question, cold_runs, log)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    from docqa.report import table
+
+    click.echo(table([{"set": k, **v["summary"]} for k, v in result["sets"].items()],
+                     ["set", "n", "docqa_ttft_s", "raw_ttft_s", "ttft_ratio", "docqa_total_s", "raw_total_s", "total_ratio",
+                      "retrieve_s", "raw_tokens_per_s", "prompt_tokens", "naive_prompt_tokens", "accuracy", "naive_accuracy"]))
+    if "cold" in result:
+        click.echo(table(result["cold"]["runs"], ["run", "first_output_s", "total_s"]))

@@ -19,8 +19,8 @@ from docqa.extract import SkipFile, extract
 from docqa.scan import CorpusFile, Skipped, scan_corpus
 from docqa.segment import MAX_SENTENCE_CHARS, detect_language, split_sentences
 from docqa.store import DocumentRecord, Store
-from docqa.vecbuild import VectorBuilder
 from docqa.types import Chunk, Document, Sentence
+from docqa.vecbuild import VectorBuilder
 from docqa.vectors import Spec, VectorIndex
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -236,7 +236,6 @@ def _unchanged(store: Store, report: BuildReport) -> None:
     counts = store.counts()
     report.documents, report.chunks, report.sentences = counts["documents"], counts["chunks"], counts["sentences"]
     store.close()
-    return None
 
 
 def _builders(staging: Path, current: Path | None) -> dict[str, VectorBuilder]:

@@ -183,3 +183,17 @@ class LlamaCppLLM:
                         yield text
             finally:
                 parts.close()  # type: ignore[union-attr]
+
+
+def raw_stream(llm: LlamaCppLLM, system: str, user: str, max_tokens: int) -> Iterator[str]:
+    """The bare llama-cpp-python call on the same rendered prompt, model and threads: what
+    `docqa bench answer` measures docqa against."""
+    with llm._lock:
+        parts = llm._llama.create_completion(
+            llm._tokens(llm.format.render(system, user, ())), max_tokens=max_tokens, temperature=0.0, top_k=1,
+            repeat_penalty=1.0, stop=list(llm.format.stops), stream=True,
+        )
+        for part in parts:
+            text = part["choices"][0]["text"]  # type: ignore[index]
+            if text:
+                yield text

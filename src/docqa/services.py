@@ -49,7 +49,9 @@ class Services:
                 from docqa.prompt import SYSTEM
 
                 llm = LlamaCppLLM(chosen_path(self.settings), self.settings.threads)
-                llm.warm(SYSTEM)
+                # The evaluated system prefix is kept beside the models, so a cold `docqa ask`
+                # loads it instead of evaluating it again (docs/benchmarks.md, "Answers").
+                llm.warm(SYSTEM, cache=self.settings.models_dir / "cache")
                 self._llm = llm
             return self._llm
 

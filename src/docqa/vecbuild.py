@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from docqa.vectors import BATCH, EXACT_UP_TO, TRAIN_PER_LIST, Spec, VectorIndex, spec_for, still_fits
+from docqa import vectors as _vectors
+from docqa.vectors import BATCH, TRAIN_PER_LIST, Spec, VectorIndex, spec_for, still_fits
 
 Batches = Iterator[tuple[np.ndarray, np.ndarray]]
 
 
 class VectorBuilder:
-    def __init__(self, folder: Path, name: str, old: VectorIndex | None, exact_up_to: int = EXACT_UP_TO) -> None:
-        self._old, self._exact_up_to = old, exact_up_to
+    def __init__(self, folder: Path, name: str, old: VectorIndex | None, exact_up_to: int | None = None) -> None:
+        self._old = old
+        self._exact_up_to = exact_up_to if exact_up_to is not None else _vectors.EXACT_UP_TO
         self._ids_path, self._vecs_path = folder / f".{name}.ids", folder / f".{name}.f32"
         self._ids, self._vecs = self._ids_path.open("wb"), self._vecs_path.open("wb")
         self._added, self._removed = 0, set[int]()

@@ -42,8 +42,8 @@ def spec_for(n: int, exact_up_to: int = EXACT_UP_TO) -> Spec:
     """The index for n vectors: exact, or about √n lists of which a query visits ~2 %."""
     if n <= exact_up_to:
         return Spec()
-    nlist = max(64, int(math.sqrt(n)))
-    return Spec(IVF, nlist, max(MIN_NPROBE, int(nlist * NPROBE_SHARE)), n)
+    nlist = min(max(64, int(math.sqrt(n))), max(1, n // 39))  # faiss wants 39 training points a list
+    return Spec(IVF, nlist, min(nlist, max(MIN_NPROBE, int(nlist * NPROBE_SHARE))), n)
 
 
 def still_fits(current: Spec, n: int, exact_up_to: int = EXACT_UP_TO) -> bool:
@@ -76,7 +76,7 @@ class VectorIndex:
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         # Ids are sparse (rows deleted from the store), so look-ups by id need a hash table.
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
-        index.nprobe = spec.nprobe
+        index.nprobe = min(spec.nprobe, spec.nlist)
         return cls(index, spec)
 
     @classmethod
@@ -88,7 +88,8 @@ class VectorIndex:
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and spec.kind == IVF else 0
         index = faiss.read_index(str(path), flags)
         if spec.kind == IVF:
-            faiss.extract_index_ivf(index).nprobe = spec.nprobe
+            ivf = faiss.extract_index_ivf(index)
+            ivf.nprobe = min(spec.nprobe, ivf.nlist)  # more than nlist corrupts memory in faiss
         return cls(index, spec)
 
     def save(self, path: Path) -> None:

@@ -1,0 +1,84 @@
+"""The vector index: exact while small, an inverted file past a size, built from spilled batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from docqa import layout, vectors
+from docqa.retrieve import Retriever
+from docqa.services import Services
+from docqa.vecbuild import VectorBuilder
+from docqa.vectors import FLAT, IVF, RETRAIN_GROWTH, VectorIndex
+
+
+def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, dim))
+    x = centres[rng.integers(0, 40, n)] + 0.4 * rng.standard_normal((n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _build(tmp_path: Path, name: str, ids: np.ndarray, x: np.ndarray, old: VectorIndex | None = None,
+           removed: list[int] = (), exact_up_to: int = 1000) -> VectorIndex:  # type: ignore[assignment]
+    builder = VectorBuilder(tmp_path, name, old, exact_up_to=exact_up_to)
+    builder.remove(list(removed))
+    for start in range(0, len(ids), 700):  # several batches, as a build adds them
+        builder.add([int(i) for i in ids[start : start + 700]], x[start : start + 700])
+    spec = builder.finish(tmp_path / name, x.shape[1] if len(x) else 32)
+    assert not list(tmp_path.glob(f".{name}.*")), "the spill files are removed"
+    return VectorIndex.load(tmp_path / name, spec, mmap=True)
+
+
+def test_small_indexes_stay_exact(tmp_path: Path) -> None:
+    x = _clustered(500)
+    index = _build(tmp_path, "v", np.arange(500) * 2 + 1, x)
+    assert index.spec.kind == FLAT and len(index) == 500
+    assert index.search(x[7], 1)[0][0] == 15
+
+
+def test_past_the_size_an_inverted_file_finds_what_exact_search_finds(tmp_path: Path) -> None:
+    x = _clustered(6000)
+    ids = np.arange(6000) * 3 + 5  # sparse ids, as the store's are after deletions
+    index = _build(tmp_path, "v", ids, x)
+    assert index.spec.kind == IVF and index.spec.nlist >= 64 and len(index) == 6000
+    queries = _clustered(50, seed=1)
+    found = sum(len({i for i, _ in index.search(q, 10)} & set(ids[np.argsort(-(x @ q))[:10]].tolist())) for q in queries)
+    assert found / 500 >= 0.9
+    assert np.allclose(index.vector(int(ids[42])), x[42], atol=0.02)  # 8-bit codes, decoded by id
+
+
+def test_incremental_changes_keep_the_trained_index_until_it_outgrows_it(tmp_path: Path) -> None:
+    x = _clustered(3000)
+    first = _build(tmp_path, "a", np.arange(3000), x)
+    old = VectorIndex.load(tmp_path / "a", first.spec)
+    second = _build(tmp_path, "b", np.arange(5000, 5010), x[:10], old=old, removed=list(range(100)))
+    assert second.spec == first.spec and len(second) == 2910
+    assert 0 not in second.ids() and 5003 in second.ids()
+    grown = _clustered(3000 * RETRAIN_GROWTH, seed=2)
+    third = _build(tmp_path, "c", np.arange(10_000, 10_000 + len(grown)), grown, old=VectorIndex.load(tmp_path / "b", second.spec))
+    assert third.spec.trained_on == len(third) == 2910 + len(grown) and third.spec.nlist > first.spec.nlist
+
+
+def test_a_build_past_the_size_records_the_inverted_file_and_answers(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "EXACT_UP_TO", 10)
+    monkeypatch.setattr(vectors, "MIN_NPROBE", 64)  # a tiny index: visit every list
+    report = services.build()
+    reader = services.reader()
+    manifest = json.loads((reader.folder / layout.MANIFEST).read_text())
+    assert manifest["vectors"][layout.SENTENCE_VECTORS]["kind"] == IVF == reader.sentence_vectors.spec.kind
+    assert len(reader.sentence_vectors) == report.sentences
+    hits = Retriever(reader, services.embedder()).sentence_hits("¿Dónde viajó la Dra. Pérez?", 3)
+    assert any("Lisboa" in h.text for h in hits)
+
+
+def test_a_chunks_vector_is_the_normalised_mean_of_its_sentences(services: Services) -> None:
+    services.build()
+    reader = services.reader()
+    chunk_id = reader.store.chunk_ids()[0]
+    members = reader.store.chunk_sentence_ids([chunk_id])[chunk_id]
+    mean = np.mean([reader.sentence_vectors.vector(s) for s in members], axis=0)
+    assert np.allclose(reader.vectors.vector(chunk_id), mean / np.linalg.norm(mean), atol=1e-5)
