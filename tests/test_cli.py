@@ -43,6 +43,8 @@ def test_status_reports_stale_files(run, corpus: Path) -> None:  # type: ignore[
     status = json.loads(run("status", "--corpus", str(corpus), "--json").stdout)
     assert status["documents"] == 3 and status["stale"] == [] and status["embedder"] == "sentence-transformers:fake"
     assert status["built_at"] and status["chunks"] > 0 and status["sentences"] > status["chunks"]
+    assert status["vectors"]["sentences"]["kind"] == "flat"  # a small index is searched exactly
+    assert "vectors   chunks exact, sentences exact" in run("status", "--corpus", str(corpus)).stdout
     (corpus / "nuevo.txt").write_text("Texto nuevo.")
     (corpus / "english.txt").unlink()
     stale = json.loads(run("status", "--corpus", str(corpus), "--json").stdout)["stale"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import shutil
 import tempfile
 import time
@@ -27,11 +28,13 @@ def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
         services = Services(local)
         log("loading embedder ...")
         embedder = services.embedder()
+        log("full build, chunk vectors embedded on their own (the previous release's way) ...")
+        before = Services(local.with_overrides(chunk_vectors="embedded", index=work / "index-embedded"), embedder).build(rebuild=True)
         log("full build ...")
         full = services.build(rebuild=True)
         reader = IndexReader(local.index)
-        texts = [r[0] for r in reader.store.db.execute("SELECT text FROM chunks ORDER BY id")]
-        texts += [r[0] for r in reader.store.db.execute("SELECT text FROM sentences ORDER BY id")]
+        disk = sum(p.stat().st_size for p in reader.folder.iterdir())
+        texts = [r[0] for r in reader.store.db.execute("SELECT text FROM sentences ORDER BY id")]
         reader.close()
         log(f"raw embedder on the same {len(texts)} texts ...")
         t0 = time.perf_counter()
@@ -60,6 +63,11 @@ def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
             "incremental_seconds": round(inc.seconds, 2),
             "incremental_share_of_full": round(inc.seconds / full.seconds, 3),
             "incremental_updated": inc.updated,
+            "stage_seconds": full.stage_seconds,
+            "embedded_chunks_build_seconds": round(before.seconds, 2),
+            "speedup_over_embedded_chunks": round(before.seconds / full.seconds, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "disk_bytes_per_chunk": round(disk / max(1, full.chunks)),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -110,6 +110,7 @@ def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_j
     click.echo(f"index     {info['index']} (version {info['version']})")
     click.echo(f"built at  {info['built_at']} with {info['embedder']}")
     click.echo(f"contents  {info['documents']} documents, {info['chunks']} chunks, {info['sentences']} sentences")
+    click.echo("vectors   " + ", ".join(f"{name} {_vector_kind(v)}" for name, v in info["vectors"].items()))
     click.echo(f"model     {info['model']}")
     if info["stale"]:
         click.secho(f"stale     {len(info['stale'])} file(s) changed since the build; run `docqa index`:", fg="yellow")
@@ -117,6 +118,10 @@ def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_j
             click.echo(f"          {s['change']:8} {s['path']}")
     else:
         click.echo("stale     no: the index matches the corpus")
+
+
+def _vector_kind(spec: dict[str, Any]) -> str:
+    return "exact" if spec["kind"] == "flat" else f"{spec['kind']} ({spec['nlist']} lists, {spec['nprobe']} probed)"
 
 
 def _warn_uncalibrated(services: Any, quiet: bool) -> None:

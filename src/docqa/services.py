@@ -144,6 +144,7 @@ class Services:
             "stale": [{"path": s.path, "change": s.change} for s in stale],
             "model": self.model_line(),
             "model_calibrated": self._calibrated(),
+            "vectors": {"chunks": reader.vectors.spec.to_dict(), "sentences": reader.sentence_vectors.spec.to_dict()},
         }
 
     def _calibrated(self) -> bool:
