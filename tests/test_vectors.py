@@ -75,10 +75,13 @@ def test_a_build_past_the_size_records_the_inverted_file_and_answers(services: S
     assert any("Lisboa" in h.text for h in hits)
 
 
-def test_a_chunks_vector_is_the_normalised_mean_of_its_sentences(services: Services) -> None:
+def test_a_chunks_vector_is_the_weighted_mean_of_its_sentences(services: Services) -> None:
+    from docqa.chunk import estimate_tokens
+
     services.build()
     reader = services.reader()
-    chunk_id = reader.store.chunk_ids()[0]
+    chunk_id = next(c for c, m in reader.store.chunk_sentence_ids(reader.store.chunk_ids()).items() if len(m) > 1)
     members = reader.store.chunk_sentence_ids([chunk_id])[chunk_id]
-    mean = np.mean([reader.sentence_vectors.vector(s) for s in members], axis=0)
+    weights = [np.sqrt(estimate_tokens(r.text)) for r in reader.store.sentences(members)]
+    mean = np.sum([w * reader.sentence_vectors.vector(s) for w, s in zip(weights, members)], axis=0)
     assert np.allclose(reader.vectors.vector(chunk_id), mean / np.linalg.norm(mean), atol=1e-5)

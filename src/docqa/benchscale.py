@@ -153,3 +153,26 @@ def run_retrieve_bench(sizes: list[int], work: Path, vocab: Path, log: Log, keep
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     return rows
+
+
+def real_recall(index_root: Path, queries: np.ndarray, shares: list[float]) -> list[dict[str, Any]]:
+    """Recall@10 of the inverted file against exact search on a real index's sentence vectors, for
+    queries embedded by the real embedder, at several shares of the lists probed."""
+    from docqa.reader import IndexReader
+    from docqa.vectors import IVF, VectorIndex, spec_for
+
+    reader = IndexReader(index_root)
+    ids, vecs = map(np.concatenate, zip(*reader.sentence_vectors.batches()))
+    reader.close()
+    exact = np.argsort(-(queries @ vecs.T), axis=1)[:, :10]
+    truth = [set(ids[row].tolist()) for row in exact]
+    base = spec_for(len(ids), exact_up_to=0)
+    rows = []
+    for share in shares:
+        nprobe = max(1, round(base.nlist * share))
+        index = VectorIndex.trained(vecs.shape[1], base.__class__(IVF, base.nlist, nprobe, len(ids)), vecs)
+        index.add(ids, vecs)
+        found = [{i for i, _ in index.search(q, 10)} for q in queries]
+        recall = sum(len(f & t) for f, t in zip(found, truth)) / (10 * len(queries))
+        rows.append({"vectors": len(ids), "nlist": base.nlist, "nprobe": nprobe, "share": share, "recall@10": round(recall, 3)})
+    return rows

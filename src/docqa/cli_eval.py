@@ -176,11 +176,28 @@ def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int
               show_default=True, help="Folder whose words and word frequencies the generated text uses.")
 @click.option("--work", type=click.Path(file_okay=False), default="index-bench", show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the generated indexes.")
+@click.option("--real-index", type=click.Path(exists=True, file_okay=False),
+              help="Instead: recall@10 of the inverted file on this (real) index's sentence vectors.")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), help="Queries for --real-index (eval schema).")
 @click.option("--json", "as_json", is_flag=True)
-def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, as_json: bool) -> None:
+def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, real_index: str | None, questions: str | None,
+                   as_json: bool) -> None:
     """Generated corpora through the real store and index: build, latency, memory, disk, recall@10."""
     from docqa.bench import machine
-    from docqa.benchscale import run_retrieve_bench
+    from docqa.benchscale import real_recall, run_retrieve_bench
+
+    if real_index:
+        from docqa.evaluate import load_questions
+        from docqa.services import Services
+
+        if not questions:
+            _fail("--real-index needs --questions FILE to embed as queries")
+            return
+        qs = [q.question for q in load_questions(Path(questions))]
+        qvecs = Services(_settings()).embedder().embed_queries(qs)
+        rows = real_recall(Path(real_index), qvecs, [0.02, 0.05, 0.1, 0.2])
+        click.echo(json.dumps({"machine": machine(), "rows": rows}) if as_json else json.dumps(rows, indent=1))
+        return
 
     counts = [int(float(s.lower().rstrip("km")) * (1000 if s.lower().endswith("k") else 10**6 if s.lower().endswith("m") else 1))
               for s in sizes.split(",")]

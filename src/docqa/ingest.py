@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from docqa import layout
-from docqa.chunk import TOKENS_PER_UNIT, make_chunks
+from docqa.chunk import TOKENS_PER_UNIT, estimate_tokens, make_chunks
 from docqa.config import Settings
 from docqa.embed import Embedder, embedder_id
 from docqa.extract import SkipFile, extract
@@ -66,7 +66,7 @@ def chunking_params(settings: Settings) -> dict[str, object]:
         "tokens_per_unit": TOKENS_PER_UNIT,
         "max_sentence_chars": MAX_SENTENCE_CHARS,
         "segmenter": f"sentencex@{metadata.version('sentencex')}",
-        "chunk_vectors": settings.chunk_vectors,
+        "chunk_vectors": settings.chunk_vectors + ("-sqrt-length" if settings.chunk_vectors == "sentences" else ""),
     }
 
 
@@ -319,12 +319,15 @@ def _embed_group(pending: list[_Pending], get_embedder: Callable[[], Embedder], 
 
 
 def _chunk_means(pending: list[_Pending], sentence_vecs: np.ndarray) -> np.ndarray:
-    """Each chunk's vector as the normalised mean of its sentences' vectors."""
+    """Each chunk's vector: its sentences' vectors, weighted by the square root of their length and
+    normalised. Chosen on XQuAD dev over the plain mean and length weights (docs/benchmarks.md, "Ingest")."""
     out, srow = [], 0
     for p in pending:
         row_of = {s.seq: srow + i for i, s in enumerate(p.sentences)}
+        weight = {s.seq: np.sqrt(estimate_tokens(s.text)) for s in p.sentences}
         for c in p.chunks:
-            out.append(sentence_vecs[[row_of[q] for q in c.sentence_seqs]].mean(axis=0))
+            w = np.array([weight[q] for q in c.sentence_seqs], np.float32)
+            out.append((sentence_vecs[[row_of[q] for q in c.sentence_seqs]] * w[:, None]).sum(axis=0))
         srow += len(p.sentences)
     means = np.stack(out)
     return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
