@@ -16,7 +16,7 @@ FLAT, IVF = "flat", "ivf-sq8"
 EXACT_UP_TO = 50_000
 RETRAIN_GROWTH = 4  # retrain the coarse quantizer once the index holds this many times its training size
 TRAIN_PER_LIST = 64  # training vectors per inverted list; faiss asks for at least 39
-NPROBE_SHARE = 0.02  # share of the lists a query visits, at least MIN_NPROBE
+NPROBE_SHARE = 0.1  # share of the lists a query visits, at least MIN_NPROBE (docs/benchmarks.md)
 MIN_NPROBE = 16
 BATCH = 65_536
 
@@ -39,7 +39,7 @@ class Spec:
 
 
 def spec_for(n: int, exact_up_to: int = EXACT_UP_TO) -> Spec:
-    """The index for n vectors: exact, or about √n lists of which a query visits ~2 %."""
+    """The index for n vectors: exact, or about √n lists of which a query visits a tenth."""
     if n <= exact_up_to:
         return Spec()
     nlist = min(max(64, int(math.sqrt(n))), max(1, n // 39))  # faiss wants 39 training points a list
