@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import resource
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from docqa.benchscale import peak_rss_mb
 from docqa.config import Settings
 from docqa.evaluate import gold_in, load_questions
 from docqa.reader import IndexReader
@@ -66,7 +66,7 @@ def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
             "stage_seconds": full.stage_seconds,
             "embedded_chunks_build_seconds": round(before.seconds, 2),
             "speedup_over_embedded_chunks": round(before.seconds / full.seconds, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb": round(peak_rss_mb()),
             "disk_bytes_per_chunk": round(disk / max(1, full.chunks)),
         }
     finally:

@@ -170,6 +170,12 @@ def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
 
 
+def _count(text: str) -> int:
+    """ "10k" → 10000, "1M" → 1000000, "500" → 500."""
+    scale = {"k": 1000, "m": 10**6}.get(text.strip()[-1:].lower(), 1)
+    return int(float(text.strip().rstrip("kKmM")) * scale)
+
+
 @bench.command("retrieve")
 @click.option("--sizes", default="10k,100k,1M", show_default=True, help="Chunk counts to generate (k and M allowed).")
 @click.option("--vocab", type=click.Path(exists=True, file_okay=False), default="../shared/eval/xquad/corpus/es",
@@ -199,9 +205,7 @@ def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, real_index: st
         click.echo(json.dumps({"machine": machine(), "rows": rows}) if as_json else json.dumps(rows, indent=1))
         return
 
-    counts = [int(float(s.lower().rstrip("km")) * (1000 if s.lower().endswith("k") else 10**6 if s.lower().endswith("m") else 1))
-              for s in sizes.split(",")]
-    rows = run_retrieve_bench(counts, Path(work), Path(vocab), log=lambda m: click.echo(m, err=True), keep=keep)
+    rows = run_retrieve_bench([_count(s) for s in sizes.split(",")], Path(work), Path(vocab), log=lambda m: click.echo(m, err=True), keep=keep)
     result = {"machine": machine(), "rows": rows}
     if as_json:
         click.echo(json.dumps(result))

@@ -197,7 +197,7 @@ def _build_into(
         tick("indexing", done, len(todo))
     if not (report.added or report.updated or report.removed or touched) and current is not None:
         for b in builders.values():
-            b.finish(staging / ".unused", 0)
+            b.discard()
         return _unchanged(store, report)
     store.commit()
     counts = store.counts()

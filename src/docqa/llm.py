@@ -9,6 +9,8 @@ from typing import Protocol, Self, runtime_checkable
 
 from docqa.chat import ChatFormat, chat_format
 
+GREEDY = {"temperature": 0.0, "top_k": 1, "repeat_penalty": 1.0}  # repeatable answers, and the raw bench call's
+
 
 class Completion:
     """One call's reply: iterate it for text pieces. Its figures belong to this call alone, so two
@@ -173,8 +175,8 @@ class LlamaCppLLM:
             tokens = self._tokens(prompt)
             completion.prompt_tokens = len(tokens)
             parts = self._llama.create_completion(
-                tokens, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-                stop=list(self.format.stops), stream=True, logits_processor=LogitsProcessorList([observe]),
+                tokens, max_tokens=max_tokens, stop=list(self.format.stops), stream=True,
+                logits_processor=LogitsProcessorList([observe]), **GREEDY,
             )
             try:
                 for part in parts:
@@ -190,8 +192,8 @@ def raw_stream(llm: LlamaCppLLM, system: str, user: str, max_tokens: int) -> Ite
     `docqa bench answer` measures docqa against."""
     with llm._lock:
         parts = llm._llama.create_completion(
-            llm._tokens(llm.format.render(system, user, ())), max_tokens=max_tokens, temperature=0.0, top_k=1,
-            repeat_penalty=1.0, stop=list(llm.format.stops), stream=True,
+            llm._tokens(llm.format.render(system, user, ())), max_tokens=max_tokens,
+            stop=list(llm.format.stops), stream=True, **GREEDY,
         )
         for part in parts:
             text = part["choices"][0]["text"]  # type: ignore[index]

@@ -34,6 +34,13 @@ class VectorBuilder:
     def remove(self, ids: list[int]) -> None:
         self._removed.update(ids)
 
+    def discard(self) -> None:
+        """Nothing to write after all: drop the spill files."""
+        self._ids.close()
+        self._vecs.close()
+        self._ids_path.unlink(missing_ok=True)
+        self._vecs_path.unlink(missing_ok=True)
+
     def finish(self, path: Path, dim: int) -> Spec:
         """Write the vector file at `path`; returns how it was built."""
         self._ids.close()

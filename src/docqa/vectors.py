@@ -76,7 +76,7 @@ class VectorIndex:
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         # Ids are sparse (rows deleted from the store), so look-ups by id need a hash table.
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
-        index.nprobe = min(spec.nprobe, spec.nlist)
+        index.nprobe = spec.nprobe
         return cls(index, spec)
 
     @classmethod
@@ -88,8 +88,7 @@ class VectorIndex:
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and spec.kind == IVF else 0
         index = faiss.read_index(str(path), flags)
         if spec.kind == IVF:
-            ivf = faiss.extract_index_ivf(index)
-            ivf.nprobe = min(spec.nprobe, ivf.nlist)  # more than nlist corrupts memory in faiss
+            faiss.extract_index_ivf(index).nprobe = spec.nprobe
         return cls(index, spec)
 
     def save(self, path: Path) -> None:
