@@ -32,7 +32,6 @@ from docqa.reader import IndexReader
 from docqa.rerank import Reranker, rerank
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language, title
-from docqa.signals import draft_signals
 from docqa.spelling import never_mentioned, respell, spelled_like
 from docqa.translate import (
     QUESTION_TOKENS,
@@ -121,13 +120,6 @@ class Asker:
             return abstain(lang, "weak evidence: no passage is close enough to the question")
         return None
 
-    def _gate_margin(self, case: Case, reader: IndexReader) -> float:
-        """The best sentence's cosine above the gate's bar (above 0 when the gate is not set)."""
-        best = max(case.hits, key=lambda h: h.dense)
-        same = reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == case.lang
-        bar = (self.gate[0] if same else self.gate[1]) if self.gate is not None else 0.0
-        return round(best.dense - bar, 4)
-
     def _case(
         self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
     ) -> Case:
@@ -164,8 +156,6 @@ class Asker:
                 raw = again if accepted(raw, again, case.lang, source, case.question) and not _model_abstained(again) else raw
             # Across languages the topic checks need the question in the sources' language. Not for a
             # follow-up: its standalone query is long, so the checks stay those across languages.
-            diagnosis["signals"] = {**draft_signals(raw, case, reader, self._embedder, watched, self._gate_margin(case, reader)),  # type: ignore[dict-item]
-                                    **diagnosis["signals"]}  # type: ignore[dict-item]
             asked_in = _AskedIn(llm, case.question, source) if source and case.query == case.question and policy.on("question_translation") else None
             yield Status(CHECKING)
             answer, why = compose(raw, case, reader, self._embedder, policy, asked_in)

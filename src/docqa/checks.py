@@ -53,8 +53,7 @@ def only_names_held(question: str, lang: str, hits: Sequence[Hit]) -> bool:
     return any(wanted <= folded_words(h.text) for h in hits[:NAMED_TOP])
 
 
-def around(hit: Hit, case: Case) -> str:
-    """The cited sentence with about one sentence either side, after its document's title."""
+def _context(hit: Hit, case: Case) -> str:
     text = case.docs[hit.doc_path].text
     return f"{case.titles[hit.doc_path]} {text[max(0, hit.start - CONTEXT_CHARS) : hit.end + CONTEXT_CHARS]}"
 
@@ -71,14 +70,14 @@ def withdrawal(
     # Across languages names and words are legitimately translated ("Warsaw", "Varsovia"), so the
     # names and topic checks compare within one language, or with the question translated.
     same_language = all(langs[e - 1] == lang for e in cited)
-    around_cited = [around(evidence[e - 1], case) for e in cited]
+    around = [_context(evidence[e - 1], case) for e in cited]
     said = [evidence[e - 1].text for e in cited]
     # Within one language with the standalone query too: a follow-up ("¿Y qué cargo tiene?") names
     # its subject only there. Across languages only the names no dictionary knows are compared: the
     # model's translation of a name is not reliable ("Warsaw" stayed "Warsaw").
     if policy.on("names") and (
-        names_absent(f"{question} {case.query}", around_cited) if same_language
-        else unfamiliar_names_absent(question, langs[min(cited) - 1], around_cited)
+        names_absent(f"{question} {case.query}", around) if same_language
+        else unfamiliar_names_absent(question, langs[min(cited) - 1], around)
     ):
         return "the cited passages do not mention what the question names"
     # In both languages: ordinals are matched by the number they name.
@@ -97,7 +96,7 @@ def withdrawal(
     if same_language and policy.on("retry") and _passed_over_the_named(question, evidence, cited, claims):
         return PASSED_OVER_WHY
     paths = {evidence[e - 1].doc_path for e in cited}
-    return _topic_gap(query, asked_lang, paths, around_cited, reader, doc_min, policy)
+    return _topic_gap(query, asked_lang, paths, around, reader, doc_min, policy)
 
 
 def _passed_over_the_named(question: str, evidence: Sequence[Hit], cited: set[int], claims: Sequence[str]) -> bool:

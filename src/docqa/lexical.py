@@ -68,20 +68,6 @@ def in_dictionary(word: str, lang: str) -> bool:
         return False
 
 
-@cache
-def stop_terms(lang: str) -> frozenset[str]:
-    """Stemmed stop words: matched after stemming, so "cuántos" goes with the listed "cuanto"."""
-    from stop_words import StopWordError, get_stop_words
-
-    from docqa.words import STOP
-
-    try:
-        words = get_stop_words(lang)
-    except StopWordError:
-        words = []
-    return frozenset(terms(" ".join(words), lang)) | STOP
-
-
 def fts_document(text: str, lang: str) -> str:
     return " ".join(terms(text, lang))
 

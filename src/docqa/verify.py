@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 
 from docqa.guards import DEFAULT, Policy
-from docqa.lexical import fold, folded_words, in_dictionary, stem, stop_terms, terms
+from docqa.lexical import fold, folded_words, in_dictionary, stem, terms
 from docqa.numerals import digits_of
 from docqa.segment import detect_language, title
 from docqa.words import NEGATIONS, ORDINALS, SOURCE_NEGATIONS, STOP
@@ -144,9 +144,21 @@ def ordinal_contradicted(question: str, contexts: Sequence[str]) -> bool:
     return bool(asked) and bool(stated) and not asked & stated
 
 
+@cache
+def _stop_terms(lang: str) -> frozenset[str]:
+    """Stemmed stop words: matched after stemming, so "cuántos" goes with the listed "cuanto"."""
+    from stop_words import StopWordError, get_stop_words
+
+    try:
+        words = get_stop_words(lang)
+    except StopWordError:
+        words = []
+    return frozenset(terms(" ".join(words), lang)) | STOP
+
+
 def topic_terms(question: str, lang: str) -> list[str]:
     """The question's words that say what it is about: stemmed, without stop and question words."""
-    stop = stop_terms(lang)
+    stop = _stop_terms(lang)
     return list(dict.fromkeys(t for t in terms(question, lang) if t not in stop and (len(t) > 2 or t.isdigit())))
 
 
@@ -165,7 +177,7 @@ def unfamiliar_terms(question: str, lang: str) -> dict[str, str]:
     """The question's words that no dictionary knows, by their BM25 term: names of things and codes
     ("picanha", "SEIVG"). A paraphrase uses known words, so only these must appear in the documents
     for them to be about what the question asks."""
-    stop = stop_terms(lang)
+    stop = _stop_terms(lang)
     out: dict[str, str] = {}
     for word in _TOKEN.findall(question):
         if len(word) < 3 or any(c.isdigit() for c in word) or _known(word.lower(), lang):
