@@ -82,7 +82,7 @@ def build(work: Path, vocab: Path, n_chunks: int, exact_up_to: int | None = None
 
 def serve(work: Path) -> dict[str, Any]:
     """Open the index as the app does and time the three retrievals on the saved queries."""
-    from docqa.lexical import fts_query
+    from docqa.lexical import query_terms
     from docqa.reader import IndexReader
     from docqa.retrieve import CANDIDATES, Retriever
 
@@ -92,22 +92,27 @@ def serve(work: Path) -> dict[str, Any]:
     open_s = time.perf_counter() - t0
     retriever = Retriever(reader, None)  # type: ignore[arg-type]  # query vectors are given
     queries = [(text, np.asarray(vec, np.float32)) for text, vec in json.loads((work / "queries.json").read_text("utf-8"))]
-    times: dict[str, list[float]] = {"dense": [], "bm25": [], "fused": []}
+    times: dict[str, list[float]] = {"dense": [], "bm25_every_term": [], "bm25": [], "fused": []}
+    same: list[float] = []  # overlap of the top 10 with and without the common terms
     found: dict[str, list[list[int]]] = {layout.VECTORS: [], layout.SENTENCE_VECTORS: []}
     for text, vec in queries:
         for mode, call in (
             ("dense", lambda v=vec: reader.sentence_vectors.search(v, CANDIDATES)),
-            ("bm25", lambda t=text: reader.store.bm25("sentences_fts", fts_query(t, "es"), CANDIDATES)),
+            ("bm25_every_term", lambda t=text: reader.store.bm25("sentences_fts", query_terms(t, "es"), CANDIDATES, every_term=True)),
+            ("bm25", lambda t=text: reader.store.bm25("sentences_fts", query_terms(t, "es"), CANDIDATES)),
             ("fused", lambda t=text, v=vec: retriever.sentence_hits(t, 8, v)),
         ):
             t = time.perf_counter()
             call()
             times[mode].append((time.perf_counter() - t) * 1000)
+        every, pruned = (reader.store.bm25("sentences_fts", query_terms(text, "es"), 10, every_term=e) for e in (True, False))
+        same.append(len({i for i, _ in every} & {i for i, _ in pruned}) / max(1, len(every)))
         found[layout.VECTORS].append([i for i, _ in reader.vectors.search(vec, 10)])
         found[layout.SENTENCE_VECTORS].append([i for i, _ in reader.sentence_vectors.search(vec, 10)])
     out: dict[str, Any] = {"open_s": round(open_s, 2), "serving_rss_mb": round(rss_mb()), "rss_before_open_mb": round(before)}
     for mode, ms in times.items():
         out[f"{mode}_p50_ms"], out[f"{mode}_p95_ms"] = round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 95)), 1)
+    out["bm25_top10_kept"] = round(float(np.mean(same)), 3)
     qvecs = np.stack([v for _, v in queries])
     for name, label in ((layout.VECTORS, "chunks"), (layout.SENTENCE_VECTORS, "sentences")):
         out[f"recall@10_{label}"] = round(recall_at_10(work, name, qvecs, found[name]), 3)

@@ -72,7 +72,6 @@ def fts_document(text: str, lang: str) -> str:
     return " ".join(terms(text, lang))
 
 
-def fts_query(text: str, lang: str) -> str:
-    """An FTS5 OR-query of quoted terms; quoting keeps user text from being read as FTS syntax."""
-    unique = dict.fromkeys(t for t in terms(text, lang) if len(t) > 1)
-    return " OR ".join(f'"{t}"' for t in unique)
+def query_terms(text: str, lang: str) -> list[str]:
+    """The distinct BM25 terms of a query, in order (the store quotes them into an FTS5 OR-query)."""
+    return list(dict.fromkeys(t for t in terms(text, lang) if len(t) > 1))

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from docqa.embed import Embedder
-from docqa.lexical import fts_query
+from docqa.lexical import query_terms
 from docqa.reader import IndexReader
 from docqa.segment import detect_language
 from docqa.types import Hit
@@ -57,7 +57,7 @@ class Retriever:
             dense = self.reader.vectors.search(qvec, CANDIDATES)
         if mode in ("hybrid", "bm25"):
             lang = detect_language(query)
-            lexical = self.reader.store.bm25("chunks_fts", fts_query(query, lang), CANDIDATES)
+            lexical = self.reader.store.bm25("chunks_fts", query_terms(query, lang), CANDIDATES)
         if mode == "dense":
             return dense[:k]
         if mode == "bm25":
@@ -76,7 +76,7 @@ class Retriever:
         chunks = self.rank_chunks(query, CANDIDATES // 4, "hybrid", qvec)
         dense = self.reader.sentence_vectors.search(qvec, CANDIDATES)
         lang = detect_language(query)
-        lexical = store.bm25("sentences_fts", fts_query(query, lang), CANDIDATES)
+        lexical = store.bm25("sentences_fts", query_terms(query, lang), CANDIDATES)
         members = store.chunk_sentence_ids(c for c, _ in chunks)
         chunk_rank = [sid for c, _ in chunks for sid in members.get(c, [])]
         lex_ids = [i for i, _ in lexical]

@@ -31,6 +31,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicod
 """
 
 
+# BM25 leaves out a query term found in more rows than both of these (Store.selective). Up to
+# COMMON_ROWS a term is cheap to score whatever its share, so small corpora keep every term.
+COMMON_ROWS = 2_000
+COMMON_SHARE = 0.05
+
+
 def _phrase(term: str) -> str:
     """A term as an FTS5 phrase: quoted, so user text is never read as FTS syntax."""
     return '"' + term.replace('"', '""') + '"'
@@ -65,6 +71,8 @@ class Store:
         else:
             self.db = sqlite3.connect(str(path), check_same_thread=False)
             self.db.executescript(SCHEMA)
+        self._known_vocab: set[str] = set()
+        self._row_counts: dict[str, int] = {}  # per FTS table; asked for only by readers, whose store never changes
 
     def close(self) -> None:
         self.db.close()
@@ -224,8 +232,7 @@ class Store:
         import difflib
 
         # fts5vocab lists the index's terms; a temp table, so a read-only index stays untouched.
-        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.sentences_vocab USING fts5vocab(main, 'sentences_fts', 'row')")
-        vocab = [r[0] for r in self.db.execute("SELECT term FROM temp.sentences_vocab")]
+        vocab = [r[0] for r in self.db.execute(f"SELECT term FROM temp.{self._vocab('sentences_fts')}")]
         return difflib.get_close_matches(term, vocab, n=n, cutoff=0.75)
 
     def sentence_with(self, term: str) -> str:
@@ -250,12 +257,44 @@ class Store:
         ]
         return self.sentences(ids)
 
-    def bm25(self, table: str, query: str, limit: int) -> list[tuple[int, float]]:
-        """(rowid, score) best first; FTS5's bm25() is lower-is-better, so it is negated."""
-        if not query or table not in ("sentences_fts", "chunks_fts"):
+    def bm25(self, table: str, terms: Sequence[str], limit: int, every_term: bool = False) -> list[tuple[int, float]]:
+        """(rowid, score) best first for an OR of `terms`, the too common ones left out unless
+        `every_term` (for the bench's comparison); FTS5's bm25() is lower-is-better, so it is negated."""
+        if table not in ("sentences_fts", "chunks_fts"):
+            return []
+        kept = list(terms) if every_term else self.selective(table, terms)
+        if not kept:
             return []
         rows = self.db.execute(
             f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
-            (query, limit),
+            (" OR ".join(_phrase(t) for t in kept), limit),
         )
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def selective(self, table: str, terms: Sequence[str]) -> list[str]:
+        """`terms` without those too common to rank by: in more than COMMON_ROWS rows and more than
+        COMMON_SHARE of them. FTS5 scores every row a term matches, so one such word ("de", "año")
+        costs more than the rest of the query, for almost no weight (docs/benchmarks.md, "BM25 at size")."""
+        vocab = self._vocab(table)
+        kept = []
+        for term in terms:
+            row = self.db.execute(f"SELECT doc FROM temp.{vocab} WHERE term=?", (term,)).fetchone()
+            if row is None:
+                continue  # in no row: it cannot match
+            if row[0] <= COMMON_ROWS or row[0] <= COMMON_SHARE * self._rows(table):
+                kept.append(term)
+        return kept
+
+    def _vocab(self, table: str) -> str:
+        """A temp fts5vocab view of the table's terms: their row counts, without touching a read-only file."""
+        name = f"{table}_vocab"
+        if name not in self._known_vocab:
+            self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, '{table}', 'row')")
+            self._known_vocab.add(name)
+        return name
+
+    def _rows(self, table: str) -> int:
+        if table not in self._row_counts:
+            base = "sentences" if table == "sentences_fts" else "chunks"
+            self._row_counts[table] = int(self.db.execute(f"SELECT count(*) FROM {base}").fetchone()[0])
+        return self._row_counts[table]

@@ -87,8 +87,10 @@ class Generator:
             offset += len(text) + 1
         return GeneratedDoc(doc, sentences, np.stack([self.vector(w, direction) for w in ids]), direction)
 
-    def query(self, doc: GeneratedDoc, n_words: int = 8) -> tuple[str, np.ndarray]:
-        """A short question-like query from one of the document's sentences: its rarest words."""
+    def query(self, doc: GeneratedDoc, n_words: int = 8, n_common: int = 3) -> tuple[str, np.ndarray]:
+        """A short question-like query from one of the document's sentences: its rarest words, and,
+        as real questions have ("¿Cuántos puntos ... en defensa los Panthers?"), its most common ones."""
         s = doc.sentences[int(self.rng.integers(len(doc.sentences)))]
-        ids = sorted({self.index[w] for w in re.findall(r"[^\W\d_]+", s.text.lower())}, reverse=True)[:n_words]
-        return " ".join(self.words[i] for i in ids), self.vector(np.array(ids), doc.topic)
+        ids = sorted({self.index[w] for w in re.findall(r"[^\W\d_]+", s.text.lower())}, reverse=True)
+        rare, common = ids[:n_words], ids[-n_common:] if n_common else []
+        return " ".join(self.words[i] for i in rare + common), self.vector(np.array(rare), doc.topic)
