@@ -6,6 +6,8 @@ import pytest
 
 from docqa import store as store_module
 from docqa.lexical import query_terms
+from docqa.retrieve import Retriever
+from docqa.segment import detect_language
 from docqa.services import Services
 
 
@@ -18,20 +20,34 @@ def test_every_term_is_kept_on_a_small_corpus(services: Services) -> None:
     assert store.selective("sentences_fts", terms) == in_index
 
 
-def test_a_common_term_is_left_out_once_the_table_is_large(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_commonest_terms_are_left_out_past_the_row_budget(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     services.build()
     store = services.reader().store
-    # The seed article's sentences all but always hold "de"; "delegaciones" only a few of them.
-    monkeypatch.setattr(store_module, "COMMON_ROWS", 2)
-    monkeypatch.setattr(store_module, "COMMON_SHARE", 0.3)
     terms = query_terms("delegaciones de", "es")
-    assert len(terms) == 2
-    kept = store.selective("sentences_fts", terms)
-    assert kept == [terms[0]]
-    assert store.bm25("sentences_fts", terms, 5) == store.bm25("sentences_fts", kept, 5, every_term=True)
-    assert store.bm25("sentences_fts", terms, 5, every_term=True) != store.bm25("sentences_fts", kept, 5)
-    monkeypatch.setattr(store_module, "COMMON_ROWS", 10_000)
+    rows = {t: store.db.execute("SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?", (f'"{t}"',)).fetchone()[0]
+            for t in terms}
+    rare, common = terms  # "de" is in almost every sentence of the seed article, "delegaciones" in a few
+    assert 0 < rows[rare] < rows[common]
+    monkeypatch.setattr(store_module, "ROW_BUDGET", rows[rare] + rows[common] - 1)
+    assert store.selective("sentences_fts", terms) == [rare]
+    assert store.bm25("sentences_fts", terms, 5) == store.bm25("sentences_fts", [rare], 5, every_term=True)
+    assert store.bm25("sentences_fts", terms, 5, every_term=True) != store.bm25("sentences_fts", [rare], 5)
+    monkeypatch.setattr(store_module, "ROW_BUDGET", 1)  # the rarest term stays, whatever the budget
+    assert store.selective("sentences_fts", [common, rare]) == [rare]
+    monkeypatch.setattr(store_module, "ROW_BUDGET", rows[rare] + rows[common])
     assert store.selective("sentences_fts", terms) == terms
+
+
+def test_chunks_rank_by_their_best_bm25_sentence(services: Services) -> None:
+    services.build()
+    reader = services.reader()
+    retriever = Retriever(reader, services.embedder())
+    query = "¿Con quién viajó a Lisboa la Dra. Pérez?"
+    lexical = reader.store.bm25("sentences_fts", query_terms(query, detect_language(query)), 40)
+    chunks = retriever.rank_chunks(query, 3, "bm25")
+    best = reader.store.sentences([lexical[0][0]])[0]
+    assert lexical and chunks[0] == (best.chunk_id, lexical[0][1])
+    assert len({c for c, _ in chunks}) == len(chunks)
 
 
 def test_user_text_is_never_fts_syntax(services: Services) -> None:

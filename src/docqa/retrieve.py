@@ -47,36 +47,50 @@ class Retriever:
         return {i: 1.0 if langs.get(i) == lang else CROSS_LANGUAGE_BM25_WEIGHT for i in ids}
 
     def rank_chunks(
-        self, query: str, k: int, mode: str = "hybrid", qvec: np.ndarray | None = None
+        self, query: str, k: int, mode: str = "hybrid", qvec: np.ndarray | None = None,
+        lexical: list[tuple[int, float]] | None = None,
     ) -> list[tuple[int, float]]:
-        """Chunk ids with fused scores, best first. mode: hybrid | dense | bm25."""
+        """Chunk ids with fused scores, best first. mode: hybrid | dense | bm25. `lexical` is the
+        query's sentence BM25 ranking when the caller has it already."""
         dense: list[tuple[int, float]] = []
-        lexical: list[tuple[int, float]] = []
+        chunk_lexical: list[tuple[int, float]] = []
+        lang = detect_language(query)
         if mode in ("hybrid", "dense"):
             qvec = self.query_vector(query) if qvec is None else qvec
             dense = self.reader.vectors.search(qvec, CANDIDATES)
         if mode in ("hybrid", "bm25"):
-            lang = detect_language(query)
-            lexical = self.reader.store.bm25("chunks_fts", query_terms(query, lang), CANDIDATES)
+            chunk_lexical = self._by_chunk(self._lexical(query, lang) if lexical is None else lexical)
         if mode == "dense":
             return dense[:k]
         if mode == "bm25":
-            return lexical[:k]
-        lex_ids = [i for i, _ in lexical]
+            return chunk_lexical[:k]
+        lex_ids = [i for i, _ in chunk_lexical]
         fused = rrf(
             [[i for i, _ in dense], lex_ids], [DENSE_WEIGHT, self._lexical_weights("chunks", lex_ids, lang)]
         )
         return sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+
+    def _lexical(self, query: str, lang: str) -> list[tuple[int, float]]:
+        return self.reader.store.bm25("sentences_fts", query_terms(query, lang), CANDIDATES)
+
+    def _by_chunk(self, sentences: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Chunks ranked by their best sentence's BM25 score: one BM25 query serves both levels
+        (docs/benchmarks.md, "BM25 at size")."""
+        chunk_of = {r.id: r.chunk_id for r in self.reader.store.sentences(i for i, _ in sentences)}
+        best: dict[int, float] = {}
+        for sid, score in sentences:
+            best.setdefault(chunk_of[sid], score)
+        return list(best.items())
 
     def sentence_hits(self, query: str, k: int, qvec: np.ndarray | None = None) -> list[Hit]:
         """The k best sentences, ranked by fusing sentence-level dense and BM25 ranks with the
         rank of the chunk each sentence sits in (context that a lone sentence lacks)."""
         qvec = self.query_vector(query) if qvec is None else qvec
         store = self.reader.store
-        chunks = self.rank_chunks(query, CANDIDATES // 4, "hybrid", qvec)
-        dense = self.reader.sentence_vectors.search(qvec, CANDIDATES)
         lang = detect_language(query)
-        lexical = store.bm25("sentences_fts", query_terms(query, lang), CANDIDATES)
+        lexical = self._lexical(query, lang)
+        chunks = self.rank_chunks(query, CANDIDATES // 4, "hybrid", qvec, lexical)
+        dense = self.reader.sentence_vectors.search(qvec, CANDIDATES)
         members = store.chunk_sentence_ids(c for c, _ in chunks)
         chunk_rank = [sid for c, _ in chunks for sid in members.get(c, [])]
         lex_ids = [i for i, _ in lexical]

@@ -31,10 +31,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicod
 """
 
 
-# BM25 leaves out a query term found in more rows than both of these (Store.selective). Up to
-# COMMON_ROWS a term is cheap to score whatever its share, so small corpora keep every term.
-COMMON_ROWS = 2_000
-COMMON_SHARE = 0.05
+# Rows a BM25 query may match, summed over its terms; the commonest terms are left out past it
+# (Store.selective). A question over a small corpus never reaches it, so it keeps every term.
+ROW_BUDGET = 20_000
+ROW_COUNTS_KEPT = 200_000  # terms whose row counts a reader remembers
 
 
 def _phrase(term: str) -> str:
@@ -72,7 +72,8 @@ class Store:
             self.db = sqlite3.connect(str(path), check_same_thread=False)
             self.db.executescript(SCHEMA)
         self._known_vocab: set[str] = set()
-        self._row_counts: dict[str, int] = {}  # per FTS table; asked for only by readers, whose store never changes
+        # Rows per BM25 term; only readers ask, and a reader's version of the store never changes.
+        self._row_counts: dict[tuple[str, str], int] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -272,18 +273,30 @@ class Store:
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def selective(self, table: str, terms: Sequence[str]) -> list[str]:
-        """`terms` without those too common to rank by: in more than COMMON_ROWS rows and more than
-        COMMON_SHARE of them. FTS5 scores every row a term matches, so one such word ("de", "año")
-        costs more than the rest of the query, for almost no weight (docs/benchmarks.md, "BM25 at size")."""
-        vocab = self._vocab(table)
-        kept = []
-        for term in terms:
-            row = self.db.execute(f"SELECT doc FROM temp.{vocab} WHERE term=?", (term,)).fetchone()
-            if row is None:
-                continue  # in no row: it cannot match
-            if row[0] <= COMMON_ROWS or row[0] <= COMMON_SHARE * self._rows(table):
-                kept.append(term)
-        return kept
+        """`terms` that fit the query's budget of matched rows, rarest first (at least the rarest one),
+        in their own order. FTS5 scores every row a term matches, so one common word ("de", "año")
+        costs more than the rest of the query for almost no weight (docs/benchmarks.md, "BM25 at size")."""
+        counts = [(t, self._rows_with(table, t)) for t in dict.fromkeys(terms)]
+        rows = {t: n for t, n in counts if n}  # a term in no row cannot match
+        kept: set[str] = set()
+        spent = 0
+        for term in sorted(rows, key=rows.__getitem__):
+            if kept and spent + rows[term] > ROW_BUDGET:
+                break
+            kept.add(term)
+            spent += rows[term]
+        return [t for t in rows if t in kept]
+
+    def _rows_with(self, table: str, term: str) -> int:
+        """How many rows hold `term`, remembered: fts5vocab counts them by reading the term's whole
+        posting list (7 ms for "el" at 100k chunks), and common terms recur in every question."""
+        key = (table, term)
+        if key not in self._row_counts:
+            if len(self._row_counts) > ROW_COUNTS_KEPT:
+                self._row_counts.clear()
+            row = self.db.execute(f"SELECT doc FROM temp.{self._vocab(table)} WHERE term=?", (term,)).fetchone()
+            self._row_counts[key] = int(row[0]) if row else 0
+        return self._row_counts[key]
 
     def _vocab(self, table: str) -> str:
         """A temp fts5vocab view of the table's terms: their row counts, without touching a read-only file."""
@@ -292,9 +305,3 @@ class Store:
             self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, '{table}', 'row')")
             self._known_vocab.add(name)
         return name
-
-    def _rows(self, table: str) -> int:
-        if table not in self._row_counts:
-            base = "sentences" if table == "sentences_fts" else "chunks"
-            self._row_counts[table] = int(self.db.execute(f"SELECT count(*) FROM {base}").fetchone()[0])
-        return self._row_counts[table]
