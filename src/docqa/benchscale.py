@@ -99,8 +99,8 @@ def serve(work: Path) -> dict[str, Any]:
     for n, (text, vec) in enumerate(queries):
         for mode, call in (
             ("dense", lambda v=vec: reader.sentence_vectors.search(v, CANDIDATES)),
-            ("bm25_every_term", lambda t=text: reader.store.bm25("sentences_fts", query_terms(t, "es"), CANDIDATES, every_term=True)),
-            ("bm25", lambda t=text: reader.store.bm25("sentences_fts", query_terms(t, "es"), CANDIDATES)),
+            ("bm25_every_term", lambda t=text: reader.store.bm25(query_terms(t, "es"), CANDIDATES, every_term=True)),
+            ("bm25", lambda t=text: reader.store.bm25(query_terms(t, "es"), CANDIDATES)),
             ("fused", lambda t=text, v=vec: retriever.sentence_hits(t, 8, v)),
         ):
             if mode == "bm25_every_term" and n >= EVERY_TERM_QUERIES:
@@ -109,7 +109,7 @@ def serve(work: Path) -> dict[str, Any]:
             call()
             times[mode].append((time.perf_counter() - t) * 1000)
         if n < EVERY_TERM_QUERIES:
-            every, pruned = (reader.store.bm25("sentences_fts", query_terms(text, "es"), 10, every_term=e) for e in (True, False))
+            every, pruned = (reader.store.bm25(query_terms(text, "es"), 10, every_term=e) for e in (True, False))
             same.append(len({i for i, _ in every} & {i for i, _ in pruned}) / max(1, len(every)))
         found[layout.VECTORS].append([i for i, _ in reader.vectors.search(vec, 10)])
         found[layout.SENTENCE_VECTORS].append([i for i, _ in reader.sentence_vectors.search(vec, 10)])

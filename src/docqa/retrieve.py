@@ -71,7 +71,7 @@ class Retriever:
         return sorted(fused.items(), key=lambda kv: -kv[1])[:k]
 
     def _lexical(self, query: str, lang: str) -> list[tuple[int, float]]:
-        return self.reader.store.bm25("sentences_fts", query_terms(query, lang), CANDIDATES)
+        return self.reader.store.bm25(query_terms(query, lang), CANDIDATES)
 
     def _by_chunk(self, sentences: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Chunks ranked by their best sentence's BM25 score: one BM25 query serves both levels

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS chunks(
   start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
+-- Chunks rank by their best sentence's BM25 (retrieve.py); indexes of earlier releases had their own.
+DROP TABLE IF EXISTS chunks_fts;
 """
 
 
@@ -71,9 +72,9 @@ class Store:
         else:
             self.db = sqlite3.connect(str(path), check_same_thread=False)
             self.db.executescript(SCHEMA)
-        self._known_vocab: set[str] = set()
-        # Rows per BM25 term; only readers ask, and a reader's version of the store never changes.
-        self._row_counts: dict[tuple[str, str], int] = {}
+        self._has_vocab = False
+        # Sentences per BM25 term; only readers ask, and a reader's version of the store never changes.
+        self._row_counts: dict[str, int] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -105,7 +106,6 @@ class Store:
                 ).lastrowid
                 or 0
             )
-            self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?,?)", (cid, fts_document(chunk.text, doc.lang)))
             chunk_ids.append(cid)
             chunk_of.update({seq: cid for seq in chunk.sentence_seqs})
         sentence_ids: list[int] = []
@@ -127,7 +127,6 @@ class Store:
         doc_id = row[0]
         chunk_ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
         sentence_ids = [r[0] for r in self.db.execute("SELECT id FROM sentences WHERE doc_id=?", (doc_id,))]
-        self.db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id=?)", (doc_id,))
         self.db.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE doc_id=?)", (doc_id,))
         self.db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
         self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
@@ -233,7 +232,7 @@ class Store:
         import difflib
 
         # fts5vocab lists the index's terms; a temp table, so a read-only index stays untouched.
-        vocab = [r[0] for r in self.db.execute(f"SELECT term FROM temp.{self._vocab('sentences_fts')}")]
+        vocab = [r[0] for r in self.db.execute(f"SELECT term FROM temp.{self._vocab()}")]
         return difflib.get_close_matches(term, vocab, n=n, cutoff=0.75)
 
     def sentence_with(self, term: str) -> str:
@@ -258,26 +257,23 @@ class Store:
         ]
         return self.sentences(ids)
 
-    def bm25(self, table: str, terms: Sequence[str], limit: int, every_term: bool = False) -> list[tuple[int, float]]:
-        """(rowid, score) best first for an OR of `terms`, the too common ones left out unless
+    def bm25(self, terms: Sequence[str], limit: int, every_term: bool = False) -> list[tuple[int, float]]:
+        """Sentence (rowid, score) best first for an OR of `terms`, the too common ones left out unless
         `every_term` (for the bench's comparison); FTS5's bm25() is lower-is-better, so it is negated."""
-        if table not in ("sentences_fts", "chunks_fts"):
-            return []
-        kept = list(terms) if every_term else self.selective(table, terms)
+        kept = list(terms) if every_term else self.selective(terms)
         if not kept:
             return []
         rows = self.db.execute(
-            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
+            "SELECT rowid, -bm25(sentences_fts) FROM sentences_fts WHERE sentences_fts MATCH ? ORDER BY bm25(sentences_fts) LIMIT ?",
             (" OR ".join(_phrase(t) for t in kept), limit),
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 
-    def selective(self, table: str, terms: Sequence[str]) -> list[str]:
+    def selective(self, terms: Sequence[str]) -> list[str]:
         """`terms` that fit the query's budget of matched rows, rarest first (at least the rarest one),
         in their own order. FTS5 scores every row a term matches, so one common word ("de", "año")
         costs more than the rest of the query for almost no weight (docs/benchmarks.md, "BM25 at size")."""
-        counts = [(t, self._rows_with(table, t)) for t in dict.fromkeys(terms)]
-        rows = {t: n for t, n in counts if n}  # a term in no row cannot match
+        rows = {t: n for t in dict.fromkeys(terms) if (n := self._rows_with(t))}  # a term in no row cannot match
         kept: set[str] = set()
         spent = 0
         for term in sorted(rows, key=rows.__getitem__):
@@ -287,21 +283,20 @@ class Store:
             spent += rows[term]
         return [t for t in rows if t in kept]
 
-    def _rows_with(self, table: str, term: str) -> int:
-        """How many rows hold `term`, remembered: fts5vocab counts them by reading the term's whole
-        posting list (7 ms for "el" at 100k chunks), and common terms recur in every question."""
-        key = (table, term)
-        if key not in self._row_counts:
+    def _rows_with(self, term: str) -> int:
+        """How many sentences hold `term`, remembered: fts5vocab counts them by reading the term's
+        whole posting list (7 ms for "el" at 100k chunks), and common terms recur in every question."""
+        if term not in self._row_counts:
             if len(self._row_counts) > ROW_COUNTS_KEPT:
                 self._row_counts.clear()
-            row = self.db.execute(f"SELECT doc FROM temp.{self._vocab(table)} WHERE term=?", (term,)).fetchone()
-            self._row_counts[key] = int(row[0]) if row else 0
-        return self._row_counts[key]
+            row = self.db.execute(f"SELECT doc FROM temp.{self._vocab()} WHERE term=?", (term,)).fetchone()
+            self._row_counts[term] = int(row[0]) if row else 0
+        return self._row_counts[term]
 
-    def _vocab(self, table: str) -> str:
-        """A temp fts5vocab view of the table's terms: their row counts, without touching a read-only file."""
-        name = f"{table}_vocab"
-        if name not in self._known_vocab:
-            self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, '{table}', 'row')")
-            self._known_vocab.add(name)
-        return name
+    def _vocab(self) -> str:
+        """A temp fts5vocab view of the sentences' terms and their row counts; temp, so a read-only
+        index stays untouched."""
+        if not self._has_vocab:
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.sentences_vocab USING fts5vocab(main, 'sentences_fts', 'row')")
+            self._has_vocab = True
+        return "sentences_vocab"
