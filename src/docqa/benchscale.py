@@ -164,24 +164,31 @@ def run_retrieve_bench(sizes: list[int], work: Path, vocab: Path, log: Log, keep
     return rows
 
 
-def real_recall(index_root: Path, queries: np.ndarray, shares: list[float]) -> list[dict[str, Any]]:
-    """Recall@10 of the inverted file against exact search on a real index's sentence vectors, for
-    queries embedded by the real embedder, at several shares of the lists probed."""
+def real_recall(index_root: Path, queries: np.ndarray, shares: list[float], efs: list[int]) -> list[dict[str, Any]]:
+    """Recall@10 against exact search on a real index's sentence vectors, for queries embedded by the
+    real embedder: the inverted file at several shares of its lists probed, and the graph at several
+    search widths."""
+    import math
+
     from docqa.reader import IndexReader
-    from docqa.vectors import IVF, VectorIndex, spec_for
+    from docqa.vectors import GRAPH_EF_SEARCH, GRAPH_M, HNSW, IVF, Spec, VectorIndex
 
     reader = IndexReader(index_root)
     ids, vecs = map(np.concatenate, zip(*reader.sentence_vectors.batches()))
     reader.close()
     exact = np.argsort(-(queries @ vecs.T), axis=1)[:, :10]
     truth = [set(ids[row].tolist()) for row in exact]
-    base = spec_for(len(ids), exact_up_to=0)
+    nlist = max(1, min(int(math.sqrt(len(ids))), len(ids) // 39))
+    specs = [Spec(IVF, nlist, max(1, round(nlist * share)), len(ids)) for share in shares]
+    specs += [Spec(HNSW, trained_on=len(ids), m=GRAPH_M, ef_search=ef or GRAPH_EF_SEARCH) for ef in efs]
     rows = []
-    for share in shares:
-        nprobe = max(1, round(base.nlist * share))
-        index = VectorIndex.trained(vecs.shape[1], base.__class__(IVF, base.nlist, nprobe, len(ids)), vecs)
+    for spec in specs:
+        index = VectorIndex.trained(vecs.shape[1], spec, vecs)
         index.add(ids, vecs)
+        t = time.perf_counter()
         found = [{i for i, _ in index.search(q, 10)} for q in queries]
+        ms = (time.perf_counter() - t) * 1000 / max(1, len(queries))
         recall = sum(len(f & t) for f, t in zip(found, truth)) / (10 * len(queries))
-        rows.append({"vectors": len(ids), "nlist": base.nlist, "nprobe": nprobe, "share": share, "recall@10": round(recall, 3)})
+        rows.append({"vectors": len(ids), **{k: v for k, v in spec.to_dict().items() if v}, "recall@10": round(recall, 3),
+                     "ms_per_query": round(ms, 2)})
     return rows

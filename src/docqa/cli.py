@@ -121,7 +121,11 @@ def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_j
 
 
 def _vector_kind(spec: dict[str, Any]) -> str:
-    return "exact" if spec["kind"] == "flat" else f"{spec['kind']} ({spec['nlist']} lists, {spec['nprobe']} probed)"
+    if spec["kind"] == "flat":
+        return "exact"
+    if spec.get("m"):
+        return f"{spec['kind']} ({spec['m']} links, {spec['ef_search']} searched)"
+    return f"{spec['kind']} ({spec['nlist']} lists, {spec['nprobe']} probed)"
 
 
 def _warn_uncalibrated(services: Any, quiet: bool) -> None:

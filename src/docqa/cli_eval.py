@@ -183,7 +183,7 @@ def _count(text: str) -> int:
 @click.option("--work", type=click.Path(file_okay=False), default="index-bench", show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the generated indexes.")
 @click.option("--real-index", type=click.Path(exists=True, file_okay=False),
-              help="Instead: recall@10 of the inverted file on this (real) index's sentence vectors.")
+              help="Instead: recall@10 of the graph and the inverted file on this (real) index's sentence vectors.")
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False), help="Queries for --real-index (eval schema).")
 @click.option("--json", "as_json", is_flag=True)
 def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, real_index: str | None, questions: str | None,
@@ -201,7 +201,7 @@ def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, real_index: st
             return
         qs = [q.question for q in load_questions(Path(questions))]
         qvecs = Services(_settings()).embedder().embed_queries(qs)
-        rows = real_recall(Path(real_index), qvecs, [0.02, 0.05, 0.1, 0.2])
+        rows = real_recall(Path(real_index), qvecs, [0.05, 0.1, 0.2], [32, 64, 128])
         click.echo(json.dumps({"machine": machine(), "rows": rows}) if as_json else json.dumps(rows, indent=1))
         return
 

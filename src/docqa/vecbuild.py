@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from docqa import vectors as _vectors
-from docqa.vectors import BATCH, TRAIN_PER_LIST, Spec, VectorIndex, spec_for, still_fits
+from docqa.vectors import BATCH, FLAT, GRAPH_SAMPLE, TRAIN_PER_LIST, Spec, VectorIndex, spec_for, still_fits
 
 Batches = Iterator[tuple[np.ndarray, np.ndarray]]
 
@@ -58,7 +58,9 @@ class VectorBuilder:
         return (len(self._old) - len(self._removed) if self._old is not None else 0) + self._added
 
     def _fits(self) -> bool:
-        return self._old is not None and still_fits(self._old.spec, self._total(), self._exact_up_to)
+        if self._old is None or (self._removed and not self._old.spec.removable):
+            return False
+        return still_fits(self._old.spec, self._total(), self._exact_up_to)
 
     def _into_old(self) -> VectorIndex:
         assert self._old is not None
@@ -69,7 +71,7 @@ class VectorBuilder:
 
     def _fresh(self) -> VectorIndex:
         spec = spec_for(self._total(), self._exact_up_to)
-        sample = self._sample(spec) if spec.nlist else None
+        sample = self._sample(spec) if spec.kind != FLAT else None
         index = VectorIndex.trained(self.dim, spec, sample) if sample is not None else VectorIndex.empty(self.dim)
         for ids, vectors in self._everything():
             index.add(ids, vectors)
@@ -77,7 +79,8 @@ class VectorBuilder:
 
     def _sample(self, spec: Spec) -> np.ndarray:
         """Evenly spaced rows, so that every part of the corpus shapes the lists."""
-        step = max(1, self._total() // (spec.nlist * TRAIN_PER_LIST))
+        wanted = spec.nlist * TRAIN_PER_LIST if spec.nlist else GRAPH_SAMPLE
+        step = max(1, self._total() // wanted)
         parts, seen = [], 0
         for _, vectors in self._everything():
             rows = np.arange((-seen) % step, len(vectors), step)
