@@ -72,6 +72,9 @@ def test_a_graph_takes_additions_and_is_rebuilt_for_a_removal(tmp_path: Path) ->
     shrunk = _build(tmp_path, "c", np.arange(0), x[:0], old=VectorIndex.load(tmp_path / "b", grown.spec), removed=list(range(100)))
     assert shrunk.spec.kind == HNSW and len(shrunk) == 2910 and 0 not in shrunk.ids() and 5003 in shrunk.ids()
     assert shrunk.search(x[500], 1)[0][0] == 500
+    more = _clustered(400, seed=3)  # past 1.1× what it was built with: built again, in one call
+    rebuilt = _build(tmp_path, "d", np.arange(9000, 9400), more, old=VectorIndex.load(tmp_path / "c", shrunk.spec))
+    assert rebuilt.spec.trained_on == len(rebuilt) == 3310 and rebuilt.search(more[7], 1)[0][0] == 9007
 
 
 @pytest.mark.usefixtures("graph_up_to_2000")

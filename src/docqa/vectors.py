@@ -22,6 +22,8 @@ GRAPH_EF_SEARCH = 128  # candidates a search keeps: recall@10 0.926 at 32, 0.948
 GRAPH_EF_BUILD = 40
 GRAPH_SAMPLE = 65_536  # vectors that fit the 8-bit ranges
 RETRAIN_GROWTH = 4  # retrain the coarse quantizer once the index holds this many times its training size
+GRAPH_GROWTH = 1.1  # rebuild a graph once it holds this many times what it was built with: added in
+# batches, a graph loses recall (docs/benchmarks.md, "Retrieval at size")
 TRAIN_PER_LIST = 64  # training vectors per inverted list; faiss asks for at least 39
 NPROBE_SHARE = 0.1  # share of the lists a query visits, at least MIN_NPROBE (docs/benchmarks.md)
 MIN_NPROBE = 16
@@ -67,6 +69,8 @@ def still_fits(current: Spec, n: int, exact_up_to: int = EXACT_UP_TO) -> bool:
     wanted = spec_for(n, exact_up_to)
     if wanted.kind != current.kind:
         return False
+    if current.kind == HNSW:
+        return n <= current.trained_on * GRAPH_GROWTH
     return current.kind == FLAT or n <= current.trained_on * RETRAIN_GROWTH
 
 
