@@ -79,7 +79,9 @@ class Retriever:
         chunk_of = {r.id: r.chunk_id for r in self.reader.store.sentences(i for i, _ in sentences)}
         best: dict[int, float] = {}
         for sid, score in sentences:
-            best.setdefault(chunk_of[sid], score)
+            chunk = chunk_of.get(sid)
+            if chunk is not None:  # a sentence outside any chunk ranks no chunk
+                best.setdefault(chunk, score)
         return list(best.items())
 
     def sentence_hits(self, query: str, k: int, qvec: np.ndarray | None = None) -> list[Hit]:
