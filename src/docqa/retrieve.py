@@ -54,11 +54,11 @@ class Retriever:
         query's sentence BM25 ranking when the caller has it already."""
         dense: list[tuple[int, float]] = []
         chunk_lexical: list[tuple[int, float]] = []
-        lang = detect_language(query)
         if mode in ("hybrid", "dense"):
             qvec = self.query_vector(query) if qvec is None else qvec
             dense = self.reader.vectors.search(qvec, CANDIDATES)
         if mode in ("hybrid", "bm25"):
+            lang = detect_language(query)
             chunk_lexical = self._by_chunk(self._lexical(query, lang) if lexical is None else lexical)
         if mode == "dense":
             return dense[:k]

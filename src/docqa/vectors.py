@@ -56,11 +56,11 @@ class Spec:
         return asdict(self)
 
 
-def spec_for(n: int, exact_up_to: int = EXACT_UP_TO, graph_up_to: int | None = None) -> Spec:
+def spec_for(n: int, exact_up_to: int = EXACT_UP_TO) -> Spec:
     """The index for n vectors: exact, a graph, or about √n lists of which a query visits a tenth."""
     if n <= exact_up_to:
         return Spec()
-    if n <= (GRAPH_UP_TO if graph_up_to is None else graph_up_to):
+    if n <= GRAPH_UP_TO:
         return Spec(HNSW, trained_on=n, m=GRAPH_M, ef_search=GRAPH_EF_SEARCH)
     nlist = min(max(64, int(math.sqrt(n))), max(1, n // 39))  # faiss wants 39 training points a list
     return Spec(IVF, nlist, min(nlist, max(MIN_NPROBE, int(nlist * NPROBE_SHARE))), n)
