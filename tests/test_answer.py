@@ -271,6 +271,8 @@ def test_sentence_frequencies_count_in_the_corpus_and_in_chosen_documents(servic
     # Stems of 5+ letters match as prefixes ("campeon" for "campeonato"); quotes are never FTS syntax.
     assert store.sentence_frequencies(["budge", "bud"])[1] == {"budge": 1, "bud": 0}
     assert store.sentence_frequencies(['"; DROP'])[1] == {'"; DROP': 0}
+    # `holds` answers the same question from one row, with the same prefix rule.
+    assert [store.holds(t) for t in ("budge", "bud", "washington", '"; DROP')] == [True, False, True, False]
 
 
 def test_unfamiliar_terms_are_the_words_no_dictionary_knows() -> None:
@@ -280,6 +282,18 @@ def test_unfamiliar_terms_are_the_words_no_dictionary_knows() -> None:
     # Inflected, borrowed and question words are known; numbers are written too many ways to judge.
     assert unfamiliar_terms("¿Cuán común era inscribirse online en 1990 con 100k euros?", "es") == {}
     assert list(unfamiliar_terms("Who founded SEIVG?", "en").values()) == ["SEIVG"]
+
+
+def test_unfamiliar_terms_consult_dictionaries_only_for_the_terms_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from docqa import verify
+
+    looked_up: list[str] = []
+    monkeypatch.setattr(verify, "_known", lambda word, lang: looked_up.append(word) or False)
+    # A cold start skips loading a dictionary when the documents hold every word of the question.
+    assert verify.unfamiliar_terms("¿Qué es picanha y cómo prepararla?", "es", among=lambda terms: set()) == {}
+    assert looked_up == []
+    kept = verify.unfamiliar_terms("¿Qué es picanha y cómo prepararla?", "es", among=lambda terms: {t for t in terms if "pican" in t})
+    assert list(kept.values()) == ["picanha"] and looked_up == ["picanha"]
 
 
 def _kitchen(tmp_path, fake) -> Services:  # type: ignore[no-untyped-def]

@@ -7,10 +7,11 @@ import json
 import multiprocessing
 import resource
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -37,8 +38,41 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class MemoryPeaks:
+    """Peaks of anonymous and file-backed resident memory, sampled while the block runs. Peak RSS
+    alone counts the pages of memory-mapped files, which the kernel drops under pressure, as if
+    they were the process's own."""
+
+    def __init__(self, every_s: float = 0.2) -> None:
+        self.anon_mb = self.file_mb = 0.0
+        self._every, self._done = every_s, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+            self.anon_mb = max(self.anon_mb, int(fields.get("RssAnon", "0 kB").split()[0]) / 1024)
+            self.file_mb = max(self.file_mb, int(fields.get("RssFile", "0 kB").split()[0]) / 1024)
+            if self._done.wait(self._every):
+                return
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def build(work: Path, vocab: Path, n_chunks: int, exact_up_to: int | None = None) -> dict[str, Any]:
     """Generate documents until the index holds n_chunks chunks; keep the exact vectors beside it."""
+    with MemoryPeaks() as peaks:
+        row = _build(work, vocab, n_chunks, exact_up_to)
+    return {**row, "build_peak_anon_mb": round(peaks.anon_mb), "build_peak_file_mb": round(peaks.file_mb)}
+
+
+def _build(work: Path, vocab: Path, n_chunks: int, exact_up_to: int | None) -> dict[str, Any]:
     gen = Generator.from_folder(vocab)
     root, t0 = work / "index", time.perf_counter()
     staging = layout.new_staging(root)

@@ -13,11 +13,8 @@ from docqa.verify import unfamiliar_terms
 def never_mentioned(query: str, lang: str, reader: IndexReader) -> str | None:
     """A word of the question that no dictionary knows and no indexed sentence holds ("picanha"):
     the documents cannot be about it, however close their other words are."""
-    words = unfamiliar_terms(query, lang)
-    if not words:
-        return None
-    _, counts = reader.store.sentence_frequencies(words)
-    return next((word for term, word in words.items() if counts.get(term, 0) == 0), None)
+    absent = unfamiliar_terms(query, lang, among=lambda terms: {t for t in terms if not reader.store.holds(t)})
+    return next(iter(absent.values()), None)
 
 
 def spelled_like(word: str, lang: str, reader: IndexReader) -> str | None:

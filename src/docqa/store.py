@@ -227,6 +227,12 @@ class Store:
             ).fetchone()[0])
         return total, counts
 
+    def holds(self, term: str) -> bool:
+        """Whether any sentence holds the BM25 term, with the prefix rule of `sentence_frequencies`;
+        one row read, however common the term."""
+        query = _phrase(term) + ("*" if len(term) >= PREFIX_MIN else "")
+        return self.db.execute("SELECT 1 FROM sentences_fts WHERE sentences_fts MATCH ? LIMIT 1", [query]).fetchone() is not None
+
     def similar_terms(self, term: str, n: int = 3) -> list[str]:
         """The indexed BM25 terms closest in spelling to `term`, best first: what a misspelt word meant."""
         import difflib

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -173,19 +173,19 @@ def load_dictionaries(langs: Sequence[str]) -> None:
         _known("warm", lang)
 
 
-def unfamiliar_terms(question: str, lang: str) -> dict[str, str]:
+def unfamiliar_terms(question: str, lang: str, among: Callable[[Iterable[str]], set[str]] | None = None) -> dict[str, str]:
     """The question's words that no dictionary knows, by their BM25 term: names of things and codes
     ("picanha", "SEIVG"). A paraphrase uses known words, so only these must appear in the documents
-    for them to be about what the question asks."""
+    for them to be about what the question asks. `among` narrows the candidate terms before any
+    dictionary is consulted: loading one costs ~1 s on a cold start."""
     stop = _stop_terms(lang)
-    out: dict[str, str] = {}
+    candidates: dict[str, str] = {}
     for word in _TOKEN.findall(question):
-        if len(word) < 3 or any(c.isdigit() for c in word) or _known(word.lower(), lang):
-            continue
-        term = stem(word, lang)
+        term = stem(word, lang) if len(word) >= 3 and not any(c.isdigit() for c in word) else ""
         if term and term not in stop:
-            out.setdefault(term, word)
-    return out
+            candidates.setdefault(term, word)
+    kept = candidates if among is None else among(candidates)
+    return {term: word for term, word in candidates.items() if term in kept and not _known(word.lower(), lang)}
 
 
 def topic_coverage(total: int, in_corpus: Mapping[str, int], in_cited: Mapping[str, int]) -> float:
