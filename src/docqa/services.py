@@ -118,8 +118,16 @@ class Services:
         return Asker(self.reader, self.embedder(), model, reranker=self.reranker(), policy=policy, calibration=calibration,
                      context=self.settings.context)
 
-    def build(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
-        return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+    def build(self, rebuild: bool = False, progress: Progress | None = None, ray: str | None = None,
+              workers: int | None = None) -> BuildReport:
+        """Bring the index in line with the corpus; with `ray` ("local" or an address), the changed
+        files are read and embedded on a Ray cluster's workers (docs/scale.md)."""
+        runner = None
+        if ray is not None:
+            from docqa.cluster import ray_runner
+
+            runner = ray_runner(self.settings, None if ray == "local" else ray, workers)
+        return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress, runner=runner)
 
     def reader(self) -> IndexReader:
         """The current index, reopened when a newer build has been published."""
