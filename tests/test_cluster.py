@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import EVAL, SEED
 
+from docqa import localray
 from docqa.cli import main
 from docqa.cluster import PART_BYTES, Shipped, Worker, _parts, join
 from docqa.config import load_settings
@@ -75,28 +76,16 @@ def test_ray_missing_says_how_to_install_it_and_builds_nothing(tmp_path, corpus,
 
 # ---- a real local cluster --------------------------------------------------------------------
 
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
-
-
-def _ray(*args: str) -> subprocess.CompletedProcess[str]:
-    cli = Path(sys.executable).parent / "ray"
-    return subprocess.run([str(cli), *args], check=False, env={**os.environ, **LOOPBACK}, capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def cluster():  # type: ignore[no-untyped-def]
     """A head on 127.0.0.1 with two CPUs, so two worker processes; stopped afterwards."""
-    os.environ.update(LOOPBACK)  # before Ray is imported here: it reads them once
-    pytest.importorskip("ray")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    started = _ray("start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats")
-    assert started.returncode == 0, started.stderr[-2000:]
+    if importlib.util.find_spec("ray") is None:  # not imported here: docqa sets Ray's settings before it does
+        pytest.skip("Ray is not installed (pip install 'docqa[ray]')")
+    running = localray.start(cpus=2)
     try:
-        yield f"127.0.0.1:{port}"
+        yield running
     finally:
-        _ray("stop", "--force")
+        localray.stop(running)
 
 
 def _settings(corpus: Path, index: Path):  # type: ignore[no-untyped-def]
@@ -133,7 +122,7 @@ def test_a_ray_build_of_xquad_equals_the_local_build(cluster, local_xquad, tmp_p
     from docqa.retrieve import Retriever
 
     services = Services(_settings(XQUAD_ES, tmp_path / "index"))
-    report = services.build(ray=cluster)
+    report = services.build(ray=cluster.address)
     assert report.documents == 42 and not report.skipped
     _same_index(local_xquad, tmp_path / "index")
     rows = [json.loads(line) for line in (EVAL / "xquad" / "questions.dev.es.jsonl").read_text("utf-8").splitlines()][::8]
@@ -156,10 +145,10 @@ def test_an_incremental_ray_run_embeds_only_the_edited_file(cluster, tmp_path) -
     for path in sorted(XQUAD_ES.glob("*.txt"))[:6]:
         shutil.copy(path, corpus / path.name)
     services = Services(_settings(corpus, tmp_path / "index"))
-    first = services.build(ray=cluster)
+    first = services.build(ray=cluster.address)
     edited = sorted(corpus.glob("*.txt"))[2]
     edited.write_text(edited.read_text("utf-8") + "\n\nUna frase nueva añadida al final del artículo.\n", "utf-8")
-    second: BuildReport = services.build(ray=cluster)
+    second: BuildReport = services.build(ray=cluster.address)
     assert first.documents == 6 and second.updated == [edited.name] and not second.added and second.unchanged == 5
     reader = IndexReader(tmp_path / "index")
     in_edited = reader.store.db.execute(
@@ -196,7 +185,7 @@ def _busy_workers(timeout: float = 120) -> list[int]:
 @pytest.mark.slow
 def test_a_worker_killed_mid_build_is_retried_and_the_result_equals_the_local_build(cluster, local_xquad, tmp_path) -> None:  # type: ignore[no-untyped-def]
     services = Services(_settings(XQUAD_ES, tmp_path / "index"))
-    thread, out = _in_background(lambda: services.build(ray=cluster))
+    thread, out = _in_background(lambda: services.build(ray=cluster.address))
     victim = _busy_workers()[0]
     time.sleep(1.0)
     os.kill(victim, signal.SIGKILL)
@@ -216,13 +205,13 @@ def test_the_cluster_going_away_ends_the_build_clearly_and_the_old_index_serves(
     shutil.copytree(XQUAD_ES, corpus)
     (corpus / "seed.txt").write_text(SEED.read_text("utf-8"), "utf-8")
     services = Services(_settings(corpus, tmp_path / "index"))
-    services.build(ray=cluster)
+    services.build(ray=cluster.address)
     before = current_version(tmp_path / "index")
     for path in sorted(corpus.glob("0*.txt")):  # every file changes: a long rebuild to interrupt
         path.write_text(path.read_text("utf-8") + "\n\nOtra frase al final.\n", "utf-8")
-    thread, out = _in_background(lambda: services.build(ray=cluster))
+    thread, out = _in_background(lambda: services.build(ray=cluster.address))
     _busy_workers()
-    _ray("stop", "--force")  # the whole cluster goes away (this module's last use of it)
+    localray.stop(cluster)  # the whole cluster goes away (this module's last use of it)
     thread.join(300)
     assert not thread.is_alive() and isinstance(out.get("error"), ClusterError), out
     assert "previous index is untouched" in str(out["error"])

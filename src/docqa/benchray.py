@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from docqa.cluster import LOOPBACK_ENV, ray_runner
+from docqa import localray
+from docqa.cluster import ray_runner
 from docqa.config import Settings
 from docqa.ingest import BuildReport, build_index
 from docqa.services import Services
@@ -25,7 +22,9 @@ def run_ray_ingest_bench(settings: Settings, workers: list[int], log: Log) -> di
     """Full builds of the same corpus: here (the default threads), then on a local Ray cluster
     started for the bench on 127.0.0.1 with each number of workers (one CPU and thread each)."""
     work = Path(tempfile.mkdtemp(prefix="docqa-bench-ray-"))
-    address = _start_cluster(max(workers), log)
+    log("starting a local Ray cluster on 127.0.0.1 ...")
+    cluster = localray.start(max(workers))
+    address = cluster.address
     try:
         services = Services(settings.with_overrides(index=work / "local"))
         services.embedder()  # loaded before the clock starts, as a worker loads its own before its first part
@@ -42,7 +41,7 @@ def run_ray_ingest_bench(settings: Settings, workers: list[int], log: Log) -> di
             log(str(rows[-1]))
         return {"corpus": str(settings.corpus), "documents": local.documents, "texts": local.embedded_chunks, "rows": rows}
     finally:
-        _stop_cluster()
+        localray.stop(cluster)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -59,18 +58,3 @@ def _row(label: str, report: BuildReport, local: BuildReport, workers: int = 0, 
         "speed_vs_local": round(local.seconds / report.seconds, 3),
         "ray_overhead_ms_per_document": None if overhead is None else round(overhead * 1000, 1),
     }
-
-
-def _start_cluster(cpus: int, log: Log) -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log(f"starting a local Ray cluster on 127.0.0.1:{port} ...")
-    subprocess.run([str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}", f"--num-cpus={cpus}",
-                    "--include-dashboard=false", "--disable-usage-stats"],
-                   check=True, capture_output=True, env={**os.environ, **LOOPBACK_ENV})
-    return f"127.0.0.1:{port}"
-
-
-def _stop_cluster() -> None:
-    subprocess.run([str(Path(sys.executable).parent / "ray"), "stop", "--force"], check=False, capture_output=True)
