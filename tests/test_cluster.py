@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -219,3 +220,16 @@ def test_the_cluster_going_away_ends_the_build_clearly_and_the_old_index_serves(
     reader = IndexReader(tmp_path / "index")
     assert reader.store.counts()["documents"] == 43
     reader.close()
+
+
+def test_an_unreachable_cluster_address_fails_at_once_with_the_fix() -> None:
+    from docqa.cluster import ClusterError, _reachable
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}", "nohost"):
+        with pytest.raises(ClusterError, match="cannot reach a Ray cluster .* `ray start --head`"):
+            _reachable(address)
+    assert time.monotonic() - started < 30  # Ray's own retries took 13.7 minutes
