@@ -74,7 +74,8 @@ def sidebar(services: Services) -> tuple[int, bool]:
 
 def show_sources(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
-        st.caption(abstention_hint(answer))
+        if hint := abstention_hint(answer):
+            st.caption(hint)
         # Offered on the latest answer only: an older one's suggestion belongs to a finished exchange.
         if answer.suggestion and latest and st.button(f"Ask instead: {answer.suggestion}", key=f"{key}-suggest"):
             st.session_state.pending_question = answer.suggestion

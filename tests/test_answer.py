@@ -492,3 +492,31 @@ def test_a_question_about_a_name_the_best_sentences_hold_passes_the_gate(service
     for question in ("¿Qué opina Alejandro Mayorkas del muro?", "¿Quién es Alejandro Magno?"):
         answer = asker.ask(question)
         assert answer.abstained and answer.reason.startswith("weak evidence") and len(llm.prompts) == 1
+
+
+@pytest.mark.parametrize("question", [
+    "", "   \n\t ", "😀🎉🔥", '"', "*", "¿Dónde? " * 2500,
+])
+def test_a_question_that_cannot_be_asked_says_why_without_retrieval_or_the_model(services, question: str) -> None:  # type: ignore[no-untyped-def]
+    services.build()
+    asker, llm = _asker(services, lambda u: "NOT_FOUND")
+    answer = asker.ask(question)
+    assert answer.abstained and answer.reason and ("empty" in answer.reason or "too long" in answer.reason)
+    assert not llm.prompts and not answer.retrieved
+
+
+@pytest.mark.parametrize("question", [
+    "\x00\x01¿Dónde\x07 se reunirán\x1b[31m las delegaciones?", "¿Dónde NEAR( se reunirán OR las delegaciones \"*?",
+    "<script>alert(1)</script> ¿Dónde se reunirán las delegaciones?", "'; DROP TABLE sentences; -- ¿Dónde se reunirán?",
+    "代表団はどこで再び会うのか？", "ვაშინგტონი სად შეხვდებიან",
+])
+def test_hostile_or_unusual_questions_are_answered_or_abstain_never_raise(services, question: str) -> None:  # type: ignore[no-untyped-def]
+    services.build()
+    asker, llm = _asker(services, lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}]."
+                        if source_number(u, "Washington") else "NOT_FOUND")
+    answer = asker.ask(question)
+    assert answer.text
+    assert all(ord(c) >= 32 for prompt in llm.prompts for c in prompt.split("Question:")[-1] if c not in "\n\t")
+    if not answer.abstained:
+        assert all("Washington" in c.sentence for c in answer.citations)
+    assert services.reader().store.counts()["sentences"] > 0  # nothing in a question reaches the store as SQL

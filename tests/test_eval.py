@@ -78,3 +78,29 @@ def test_retrieval_only_needs_no_llm(run, corpus: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["recall_at_5"] == 1.0 and "answer_accuracy" not in report
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    ('{"id": "a", "question": "¿Dónde?"}\n{"id": "b", "type": "answerable"}', ":2: field 'question' is missing"),
+    ('{"id": "a", "question": "¿Dónde?"}\n{not json', ":2: not valid JSON"),
+    ('{"id": "a", "question": "¿Dónde?", "type": "maybe"}', ":1: field 'type' is 'maybe'"),
+    ('{"question": "¿Dónde?"}', ":1: field 'id' is missing"),
+    ('{"id": "a", "question": "¿Dónde?", "answers": "Washington"}', ":1: field 'answers' must be a list of strings"),
+    ('["a", "b"]', ":1: a JSON object is expected"),
+])
+def test_a_malformed_question_file_is_one_line_naming_file_line_and_field(run, corpus: Path, tmp_path: Path, rows: str,
+                                                                          expected: str) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(rows, "utf-8")
+    result = run("eval", str(path), "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert result.exit_code == 1 and f"{path}{expected}" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "index").exists()  # reported before any indexing
+
+
+def test_a_conversation_row_without_question_asks_its_last_turn(run, corpus: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path / "q.jsonl", [{"id": "t", "type": "answerable", "answers": ["Washington"],
+                                          "turns": ["Hablemos de las delegaciones.", "¿Dónde se van a reunir?"]}])
+    result = run("eval", str(path), "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["n"] == 1

@@ -168,3 +168,52 @@ def test_kill_9_during_a_build_leaves_the_previous_index(services: Services, cor
     report = services.build()
     assert report.documents == old_counts["documents"] + 10
     assert not any(p.name.startswith(".staging-") for p in staging.iterdir())
+
+
+def _damage(folder: Path, kind: str) -> None:
+    if kind == "truncated vectors":
+        with (folder / layout.SENTENCE_VECTORS).open("r+b") as fh:
+            fh.truncate(100)
+    elif kind == "damaged store":
+        with (folder / layout.STORE).open("r+b") as fh:  # the header and first pages overwritten
+            fh.seek(0)
+            fh.write(os.urandom(8192))
+    elif kind == "missing CURRENT":
+        (folder.parent.parent / layout.CURRENT).unlink()
+    elif kind in ("another embedder", "wrong dimension"):
+        manifest = json.loads((folder / layout.MANIFEST).read_text("utf-8"))
+        manifest["embedder"]["id" if kind == "another embedder" else "dim"] = "sentence-transformers:other" if kind == "another embedder" else 768
+        (folder / layout.MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    elif kind == "unreadable manifest":
+        (folder / layout.MANIFEST).write_text("{not json", "utf-8")
+
+
+@pytest.mark.parametrize("kind", ["truncated vectors", "damaged store", "missing CURRENT", "another embedder",
+                                  "wrong dimension", "unreadable manifest"])
+def test_a_damaged_index_says_to_rebuild_in_one_line_and_the_rebuild_recovers(services: Services, kind: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from docqa import cli
+    from docqa import services as services_module
+
+    services.build()
+    _damage(layout.current_version(services.settings.index), kind)
+    with pytest.raises(layout.IndexError_, match=r"docqa index --rebuild"):
+        IndexReader(services.settings.index, "sentence-transformers:fake")
+    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
+    args = ["--index", str(services.settings.index), "--corpus", str(services.settings.corpus)]
+    status = CliRunner().invoke(cli.main, ["status", *args], env={"DOCQA_EMBEDDER": "fake"})
+    assert status.exit_code == 1 and "docqa index --rebuild" in status.output and "Traceback" not in status.output
+    rebuilt = CliRunner().invoke(cli.main, ["index", "--rebuild", "--embedder", "fake", *args])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    reader = IndexReader(services.settings.index, "sentence-transformers:fake")
+    assert reader.store.counts()["documents"] == 3 and len(reader.sentence_vectors) == reader.store.counts()["sentences"]
+
+
+@pytest.mark.parametrize("kind", ["truncated vectors", "damaged store", "unreadable manifest"])
+def test_a_plain_build_over_a_damaged_version_rebuilds_it_and_says_why(services: Services, kind: str) -> None:
+    services.build()
+    _damage(layout.current_version(services.settings.index), kind)
+    report = services.build()
+    assert "damaged" in report.rebuilt_because and len(report.added) == 3
+    assert IndexReader(services.settings.index).store.counts()["documents"] == 3

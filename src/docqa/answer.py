@@ -61,6 +61,20 @@ def gate_for(embedder_id: str) -> tuple[float, float] | None:
     return next((g for prefix, g in GATES.items() if embedder_id.startswith(prefix)), None)
 
 
+MAX_QUESTION_CHARS = 2000  # with the evidence and the system prompt, well inside the model's 2,048 tokens
+_CONTROL = str.maketrans({c: " " for c in [*map(chr, range(32)), "\x7f"] if c not in "\n\t"})
+
+
+def clean_question(question: str) -> tuple[str, str]:
+    """The question without control characters, and "" or why it cannot be asked, with the fix."""
+    text = " ".join(question.translate(_CONTROL).split())
+    if not any(c.isalnum() for c in text):
+        return text, "The question is empty (or has no letters or digits); type a question about your documents."
+    if len(text) > MAX_QUESTION_CHARS:
+        return text, f"The question is too long ({len(text):,} characters, at most {MAX_QUESTION_CHARS:,}); shorten it."
+    return text, ""
+
+
 class Asker:
     def __init__(
         self, reader: Callable[[], IndexReader], embedder: Embedder, llm: Callable[[], LLM],
@@ -84,6 +98,10 @@ class Asker:
 
     def stream(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Iterator[Event]:
         t0 = time.perf_counter()
+        question, problem = clean_question(question)
+        if problem:
+            yield Final(Answer(problem, True, _history_lang(history), reason=problem))
+            return
         lang = detect_language(question, default=_history_lang(history))
         query = standalone(question, history)
         yield Status(RETRIEVING)

@@ -43,7 +43,24 @@ class _Bars:
             bar.close()
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns the errors a user can fix, raised from any command, into one line without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from docqa.evaluate import QuestionFileError
+        from docqa.layout import damage_message
+
+        try:
+            return super().invoke(ctx)
+        except QuestionFileError as err:
+            _fail(str(err))
+        except sqlite3.DatabaseError as err:  # damage found past the checks at open
+            _fail(damage_message(err, "the index's store"))
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="docqa")
 def main() -> None:
     """docqa: private, offline Q&A over your own documents."""
@@ -142,7 +159,8 @@ def _print_sources(answer: Any) -> None:
     from docqa.present import abstention_hint
 
     if answer.abstained:
-        click.secho(abstention_hint(answer), dim=True)
+        if hint := abstention_hint(answer):
+            click.secho(hint, dim=True)
         if answer.suggestion:
             click.secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
         return

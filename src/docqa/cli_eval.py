@@ -20,6 +20,8 @@ def _questions_and_services(file: str, corpus: str | None, index_dir: str | None
     from docqa.evaluate import load_questions
     from docqa.services import Services
 
+    # Read first: a malformed file is reported before minutes of indexing.
+    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:: max(1, stride)][:limit]
     settings = _settings(corpus=corpus, llm_path=llm_path, context=context)
     index_path = Path(index_dir) if index_dir else (eval_index_dir(settings.corpus) if corpus else settings.index)
     services = Services(settings.with_overrides(index=index_path))
@@ -27,7 +29,6 @@ def _questions_and_services(file: str, corpus: str | None, index_dir: str | None
     report = services.build(progress=bars)
     bars.close()
     click.echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
-    questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:: max(1, stride)][:limit]
     return questions, services
 
 

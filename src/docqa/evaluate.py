@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,27 +26,62 @@ class Question:
         return not self.type.startswith("unanswerable")
 
 
+class QuestionFileError(ValueError):
+    """A question file that does not follow ../shared/eval/README.md; the message names file, line and field."""
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise QuestionFileError(f"{path}: cannot read it ({err}); give a UTF-8 JSONL question file") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise QuestionFileError(f"{path}:{n}: not valid JSON ({err.msg} at column {err.colno}); one object a line") from None
+        if not isinstance(row, dict):
+            raise QuestionFileError(f"{path}:{n}: a JSON object is expected, got {type(row).__name__}")
+        rows.append((n, row))
+    return rows
+
+
+def _question(path: Path, n: int, r: dict[str, Any], gold: list[str] | None) -> Question:
+    where = f"{path}:{n}"
+
+    def strings(field: str) -> tuple[str, ...]:
+        value = r.get(field) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise QuestionFileError(f"{where}: field '{field}' must be a list of strings")
+        return tuple(value)
+
+    if "id" not in r:
+        raise QuestionFileError(f"{where}: field 'id' is missing")
+    turns = strings("turns")
+    question = r.get("question", turns[-1] if turns else None)  # a conversation's last turn is its question
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionFileError(f"{where}: field 'question' is missing or empty (and there are no 'turns')")
+    kind = r.get("type", "answerable")
+    if not isinstance(kind, str) or not (kind == "answerable" or kind.startswith("unanswerable")):
+        raise QuestionFileError(f"{where}: field 'type' is {kind!r}; use 'answerable' or 'unanswerable…'")
+    return Question(
+        id=str(r["id"]), lang=str(r.get("lang", "en")), type=kind, question=question, answers=strings("answers"),
+        gold_sentences=tuple(gold) if gold is not None else strings("gold_sentences"), turns=turns,
+    )
+
+
 def load_questions(path: Path, gold_from: Path | None = None) -> list[Question]:
     """Read a JSONL question file; `gold_from` swaps in gold sentences of the same ids from another
-    file, which is how English questions are scored against the Spanish corpus."""
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    file, which is how English questions are scored against the Spanish corpus. A malformed row
+    raises QuestionFileError naming the file, the line and the field."""
     gold: dict[str, list[str]] = {}
     if gold_from is not None:
-        for line in gold_from.read_text("utf-8").splitlines():
-            if line.strip():
-                other = json.loads(line)
-                gold[other["id"]] = other.get("gold_sentences") or []
-    out = []
-    for r in rows:
-        sentences = gold.get(r["id"], r.get("gold_sentences") or []) if gold_from else r.get("gold_sentences") or []
-        out.append(
-            Question(
-                id=str(r["id"]), lang=r.get("lang", "en"), type=r.get("type", "answerable"),
-                question=r["question"], answers=tuple(r.get("answers") or ()),
-                gold_sentences=tuple(sentences), turns=tuple(r.get("turns") or ()),
-            )
-        )
-    return out
+        for n, other in _rows(gold_from):
+            gold[str(other.get("id"))] = list(_question(gold_from, n, other, None).gold_sentences)
+    return [_question(path, n, r, gold.get(str(r.get("id")), []) if gold_from else None) for n, r in _rows(path)]
 
 
 _PUNCT = re.compile(r"[^\w\s]")

@@ -14,6 +14,7 @@ from docqa.chunk import TOKENS_PER_UNIT
 from docqa.config import Settings
 from docqa.embed import Embedder, embedder_id
 from docqa.prepare import Prepared, prepare_group
+from docqa.reader import IndexReader
 from docqa.scan import CorpusFile, Skipped, scan_corpus
 from docqa.segment import MAX_SENTENCE_CHARS
 from docqa.store import DocumentRecord, Store
@@ -107,6 +108,12 @@ def build_index(
             try:
                 current = layout.current_version(root)
             except layout.IndexMissing:
+                current = None
+        if current is not None:
+            try:
+                IndexReader(root).close()  # a damaged version is not built upon: this build replaces it
+            except layout.IndexDamaged as err:
+                report.rebuilt_because = str(err).split("; run")[0]
                 current = None
         if current is not None:
             manifest = layout.Manifest.load(current)

@@ -36,6 +36,20 @@ class IndexBusy(IndexError_):
     pass
 
 
+class IndexDamaged(IndexError_):
+    pass
+
+
+REBUILD = "run `docqa index --rebuild` (the documents are untouched; only the index is rebuilt)"
+
+
+def damage_message(err: BaseException, where: str = "the index") -> str:
+    """One line for an index file that cannot be read, with the fix."""
+    detail = " ".join(str(err).split())
+    detail = detail.split("failed: ")[-1][:160]  # faiss's messages start with a C++ signature
+    return f"{where} is damaged ({type(err).__name__}: {detail}); {REBUILD}"
+
+
 @dataclass(frozen=True)
 class Manifest:
     schema: int
@@ -81,6 +95,8 @@ def current_version(root: Path) -> Path:
     """The folder of the complete index that readers should use."""
     pointer = root / CURRENT
     if not pointer.is_file():
+        if any(p.is_dir() and not p.name.startswith(".") for p in (root / VERSIONS).glob("*")):
+            raise IndexMissing(f"the index in '{root}' is damaged (its {CURRENT} file is missing); {REBUILD}")
         raise IndexMissing(f"no index in '{root}'; run `docqa index` to build it")
     folder = root / VERSIONS / pointer.read_text("utf-8").strip()
     if not (folder / MANIFEST).is_file():

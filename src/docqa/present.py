@@ -25,7 +25,10 @@ def closest_documents(answer: Answer, n: int = 3) -> list[str]:
 
 
 def abstention_hint(answer: Answer) -> str:
-    """Why it abstained and what the user can do, in one or two sentences."""
+    """Why it abstained and what the user can do, in one or two sentences ("" for a question that
+    could not be asked: its text already says what to do)."""
+    if answer.text == answer.reason:
+        return ""
     why = f"Why: {answer.reason}. " if answer.reason else ""
     closest = closest_documents(answer)
     near = f" The closest documents were: {', '.join(closest)}." if closest else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,15 +24,29 @@ class IndexReader:
     def __init__(self, root: Path, embedder_id: str | None = None) -> None:
         self.root = root
         self.folder = layout.current_version(root)
-        self.manifest = layout.Manifest.load(self.folder)
+        where = f"the index in '{root}' (version {self.folder.name})"
+        try:
+            self.manifest = layout.Manifest.load(self.folder)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise layout.IndexDamaged(layout.damage_message(err, f"{where}: its manifest")) from None
         layout.check_compatible(self.manifest, embedder_id)
-        self.store = Store(self.folder / layout.STORE, readonly=True)
-        specs = self.manifest.vectors
-        # Memory-mapped where the index is an inverted file: pages load as queries touch them.
-        self.vectors = VectorIndex.load(self.folder / layout.VECTORS, Spec.of(specs.get(layout.VECTORS)), mmap=True)
-        self.sentence_vectors = VectorIndex.load(
-            self.folder / layout.SENTENCE_VECTORS, Spec.of(specs.get(layout.SENTENCE_VECTORS)), mmap=True
-        )
+        try:
+            self.store = Store(self.folder / layout.STORE, readonly=True)
+            self.store.check()
+            specs = self.manifest.vectors
+            # Memory-mapped where the index is an inverted file: pages load as queries touch them.
+            self.vectors = VectorIndex.load(self.folder / layout.VECTORS, Spec.of(specs.get(layout.VECTORS)), mmap=True)
+            self.sentence_vectors = VectorIndex.load(
+                self.folder / layout.SENTENCE_VECTORS, Spec.of(specs.get(layout.SENTENCE_VECTORS)), mmap=True
+            )
+        except (OSError, RuntimeError, sqlite3.DatabaseError) as err:
+            raise layout.IndexDamaged(layout.damage_message(err, where)) from None
+        for name, index in ((layout.VECTORS, self.vectors), (layout.SENTENCE_VECTORS, self.sentence_vectors)):
+            if index.dim != self.manifest.dim:
+                raise layout.IndexMismatch(
+                    f"{where}: {name} holds {index.dim}-dimensional vectors but its manifest says {self.manifest.dim}; "
+                    f"{layout.REBUILD}"
+                )
 
     @property
     def version(self) -> str:

@@ -144,6 +144,12 @@ class Store:
         rows = self.db.execute("SELECT id, path, sha256, mtime, size FROM documents")
         return {r[1]: DocumentRecord(*r) for r in rows}
 
+    def check(self) -> None:
+        """Read the schema and each table's last row, in O(log n): a damaged file fails here, at open,
+        instead of in the middle of a question (`PRAGMA quick_check` would read the whole file)."""
+        for table in ("documents", "chunks", "sentences", "sentences_fts"):
+            self.db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
+
     def counts(self) -> dict[str, int]:
         one = lambda sql: int(self.db.execute(sql).fetchone()[0])
         return {
