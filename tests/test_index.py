@@ -217,3 +217,65 @@ def test_a_plain_build_over_a_damaged_version_rebuilds_it_and_says_why(services:
     report = services.build()
     assert "damaged" in report.rebuilt_because and len(report.added) == 3
     assert IndexReader(services.settings.index).store.counts()["documents"] == 3
+
+
+def _docx_bomb(path: Path, inflated_mb: int) -> None:
+    """A valid .docx whose document.xml inflates to `inflated_mb` MB from a few hundred KB."""
+    import zipfile
+
+    import docx
+
+    docx.Document().save(str(path))
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    body = b"<w:p><w:r><w:t>" + b"a" * (inflated_mb << 20) + b"</w:t></w:r></w:p>"
+    parts["word/document.xml"] = parts["word/document.xml"].replace(b"<w:body>", b"<w:body>" + body, 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_hostile_corpus_indexes_every_good_document_and_skips_the_rest_with_reasons(services: Services, corpus: Path, tmp_path: Path) -> None:
+    good = {p.name for p in corpus.iterdir()}
+    odd_names = ["con espacio.txt", "acentuación ñ.txt", "emoji 🎉.txt", "línea\nnueva.txt", "a..b.txt"]
+    for name in odd_names:
+        (corpus / name).write_text(f"Documento {name!r} con una frase completa sobre el presupuesto.\n", "utf-8")
+    (corpus / "..hidden.txt").write_text("Una frase.", "utf-8")  # a leading dot: hidden, like .git
+    (corpus / "utf16.txt").write_bytes("Texto en UTF-16 con una frase completa.\n".encode("utf-16"))
+    (corpus / "nul.txt").write_bytes(b"texto\x00con\x00nulos" * 50)
+    (corpus / "truncated.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj << /Ty")
+    (corpus / "notzip.docx").write_bytes(b"just text, not a zip")
+    _docx_bomb(corpus / "bomb.docx", 300)
+    (corpus / "page.html").write_text('<html><body><p onclick="steal()">Una frase del artículo web.</p>'
+                                      '<script>alert(1)</script><a href="javascript:alert(2)">enlace</a></body></html>', "utf-8")
+    (corpus / "raw.md").write_text("# Título\n\nTexto con <img src=x onerror=alert(1)> dentro de una frase.\n", "utf-8")
+    (corpus / "loop-a.txt").symlink_to(corpus / "loop-b.txt")
+    (corpus / "loop-b.txt").symlink_to(corpus / "loop-a.txt")
+    (corpus / "tiny").mkdir()
+    for n in range(300):
+        (corpus / "tiny" / f"{n}.txt").write_text(f"Nota número {n} sobre la reunión.\n", "utf-8")
+    report = services.build()
+    reasons = {s.path: s.reason for s in report.skipped}
+    indexed = set(services.reader().store.documents())
+    assert good | set(odd_names) | {"utf16.txt", "page.html", "raw.md"} <= indexed
+    assert sum(p.startswith("tiny/") for p in indexed) == 300
+    for bad in ("nul.txt", "truncated.pdf", "notzip.docx", "bomb.docx", "loop-a.txt", "loop-b.txt", "..hidden.txt"):
+        assert reasons.get(bad), bad
+    assert "too large" in reasons["bomb.docx"] or "inflate" in reasons["bomb.docx"]
+    html = services.reader().store.document("page.html")
+    assert html is not None and "alert" not in html.text and "steal" not in html.text
+
+
+def test_a_file_deleted_during_the_build_is_skipped_and_the_rest_indexed(services: Services, corpus: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from docqa import ingest
+
+    real = ingest._sha256
+
+    def vanish(path: Path) -> str:
+        if path.name == "english.txt":
+            path.unlink()
+        return real(path)
+
+    monkeypatch.setattr(ingest, "_sha256", vanish)
+    report = services.build()
+    assert report.documents == 2 and "cannot read" in {s.path: s.reason for s in report.skipped}["english.txt"]

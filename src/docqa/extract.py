@@ -102,9 +102,23 @@ def _pdf(path: Path) -> Extracted:
     return Extracted("\n\n".join(parts), tuple(starts))
 
 
+MAX_INFLATED = 200 << 20  # a .docx's parts unzipped: no real document comes near it
+MAX_INFLATION = 100  # unzipped ÷ zipped; Office XML compresses about 5-20×
+
+
 def _docx(path: Path) -> Extracted:
+    import zipfile
+
     import docx
 
+    try:
+        with zipfile.ZipFile(path) as z:
+            inflated = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        inflated = 0  # python-docx below gives the reason
+    if inflated > MAX_INFLATED or inflated > MAX_INFLATION * max(1, path.stat().st_size):
+        raise SkipFile(f"DOCX would inflate to {inflated / 1e6:.0f} MB from {path.stat().st_size / 1e6:.1f} MB "
+                       "(a zip bomb, or too large); it is not opened")
     try:
         document = docx.Document(str(path))
     except Exception as err:  # noqa: BLE001 - python-docx surfaces zip/xml errors of many kinds

@@ -218,7 +218,11 @@ def _changed(files: list[CorpusFile], known: dict[str, DocumentRecord], store: S
         if rec and rec.mtime == f.mtime and rec.size == f.size:
             report.unchanged += 1
             continue
-        sha = _sha256(f.path)
+        try:
+            sha = _sha256(f.path)
+        except OSError as err:  # deleted or made unreadable since the scan
+            report.skipped.append(Skipped(f.rel, f"cannot read file: {err.strerror or err}"))
+            continue
         if rec and rec.sha256 == sha:
             store.touch(f.rel, f.mtime, f.size)  # same bytes, new mtime: nothing to re-embed
             report.unchanged += 1

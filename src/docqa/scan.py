@@ -40,7 +40,11 @@ def scan_corpus(root: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skip
             if reason:
                 skipped.append(Skipped(rel, reason))
                 continue
-            st = path.stat()
+            try:
+                st = path.stat()
+            except OSError as err:  # deleted or made unreadable since the walk listed it
+                skipped.append(Skipped(rel, f"cannot read file: {err.strerror or err}"))
+                continue
             files.append(CorpusFile(rel, path, st.st_mtime, st.st_size))
     return files, skipped
 
@@ -53,7 +57,10 @@ def _reason(path: Path, name: str, real_root: Path, max_bytes: int) -> str | Non
     if name.startswith("."):
         return "hidden file; rename it without the leading dot to index it"
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve()
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, later ones OSError
+            return "symlink loop; remove the link or point it at a file"
         if not target.is_relative_to(real_root):
             return "symlink pointing outside the corpus; copy the file into the corpus instead"
         if not target.is_file():
