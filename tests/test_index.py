@@ -279,3 +279,78 @@ def test_a_file_deleted_during_the_build_is_skipped_and_the_rest_indexed(service
     monkeypatch.setattr(ingest, "_sha256", vanish)
     report = services.build()
     assert report.documents == 2 and "cannot read" in {s.path: s.reason for s in report.skipped}["english.txt"]
+
+
+def assert_consistent(root: Path) -> None:
+    """One index version agrees with itself: vector ids are the store's, no chunk or sentence is
+    orphaned or duplicated, and FTS5 holds one row a sentence."""
+    reader = IndexReader(root)
+    one = lambda sql: reader.store.db.execute(sql).fetchone()[0]
+    chunks = [r[0] for r in reader.store.db.execute("SELECT id FROM chunks ORDER BY id")]
+    sentences = [r[0] for r in reader.store.db.execute("SELECT id FROM sentences ORDER BY id")]
+    assert sorted(reader.vectors.ids()) == chunks and sorted(reader.sentence_vectors.ids()) == sentences
+    assert one("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)") == 0
+    assert one("SELECT count(*) FROM sentences WHERE doc_id NOT IN (SELECT id FROM documents)") == 0
+    assert one("SELECT count(*) FROM sentences WHERE chunk_id IS NOT NULL AND chunk_id NOT IN (SELECT id FROM chunks)") == 0
+    assert one("SELECT count(*) FROM (SELECT doc_id, seq FROM chunks GROUP BY doc_id, seq HAVING count(*) > 1)") == 0
+    assert one("SELECT count(*) FROM sentences_fts") == len(sentences)
+    assert sorted(r[0] for r in reader.store.db.execute("SELECT rowid FROM sentences_fts")) == sentences
+    reader.close()
+
+
+@pytest.mark.slow
+def test_twenty_sigkills_at_random_moments_never_lose_or_corrupt_the_index(services: Services, corpus: Path, fake: FakeEmbedder) -> None:
+    import random
+
+    from docqa.retrieve import Retriever
+
+    rng = random.Random(7)
+    services.build()
+    root = services.settings.index
+    for trial in range(20):
+        before = IndexReader(root)
+        version, counts = before.version, before.store.counts()
+        before.close()
+        (corpus / f"trial{trial}.txt").write_text(f"Documento de la prueba {trial}. La reunión fue en Lima.\n", "utf-8")
+        code = _SLOW_BUILD.replace("delay=0.5", "delay=0.02").format(
+            tests=str(Path(__file__).parent), corpus=str(corpus), index=str(root))
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "building"
+        time.sleep(rng.uniform(0.0, 2.5))  # anywhere from the scan to the publish
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        reader = IndexReader(root, "sentence-transformers:fake")
+        published = reader.version != version  # the kill may land after the publish: then it is complete
+        assert published or reader.store.counts() == counts, trial
+        assert Retriever(reader, fake).sentence_hits("¿Dónde fue la reunión?", 5), trial  # it answers
+        reader.close()
+        assert_consistent(root)
+        report = services.build()  # the next build completes, whatever was left behind
+        assert f"trial{trial}.txt" in IndexReader(root).store.documents()
+        assert_consistent(root)
+        assert not any(p.name.startswith(".staging-") for p in (root / layout.VERSIONS).iterdir()), report
+
+
+def test_a_full_disk_during_a_build_is_one_clear_error_and_the_old_index_serves(services: Services, corpus: Path) -> None:
+    services.build()
+    version = layout.current_version(services.settings.index).name
+    for n in range(40):
+        (corpus / f"big{n}.txt").write_text(f"Un documento largo número {n}. " * 400, "utf-8")
+    # A size-capped file stands in for a full disk: writing past the cap fails with EFBIG, as ENOSPC would.
+    code = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "from docqa.segment import detect_language; detect_language('hola', 'es')\n"  # its model unpacks to a temp file
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import fakes, docqa.services as s\n"
+        "s.load_embedder = lambda spec, threads: fakes.FakeEmbedder()\n"
+        "from docqa.cli import main\n"
+        f"main(['index', '--corpus', {str(corpus)!r}, '--index', {str(services.settings.index)!r}, '--embedder', 'fake'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "cannot write the index" in done.stderr and "free space" in done.stderr
+    assert layout.current_version(services.settings.index).name == version
+    assert_consistent(services.settings.index)
+    assert not any(p.name.startswith(".staging-") for p in (services.settings.index / layout.VERSIONS).iterdir())

@@ -80,6 +80,8 @@ def main() -> None:
 def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebuild: bool, ray_address: str | None,
           workers: int | None, as_json: bool) -> None:
     """Build or update the index of the corpus (only new or changed files are embedded)."""
+    import sqlite3
+
     from docqa.cluster import ClusterError
     from docqa.ingest import NothingIndexed
     from docqa.layout import IndexError_
@@ -93,9 +95,10 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
         bars.close()
         _fail(str(err))
         return
-    except OSError as err:
+    except (OSError, sqlite3.OperationalError) as err:  # the store's "database or disk is full" among them
         bars.close()
-        _fail(f"cannot write the index in '{settings.index}': {err}; check the folder's permissions and free space")
+        _fail(f"cannot write the index in '{settings.index}': {err}; check the folder's permissions and free space "
+              "(the previous index still serves)")
         return
     bars.close()
     for s in report.skipped:
