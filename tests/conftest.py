@@ -52,3 +52,14 @@ def fake() -> FakeEmbedder:
 @pytest.fixture
 def services(settings, fake):  # type: ignore[no-untyped-def]
     return Services(settings, fake)
+
+
+def real_services(root: Path, files: dict[str, str]) -> Services:
+    """Services with the packaged models over a corpus of `files` (name: text), built."""
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, "utf-8")
+    services = Services(load_settings({}).with_overrides(corpus=corpus, index=root / "index", models_dir=REPO / "models"))
+    services.build()
+    return services

@@ -4,9 +4,8 @@ answers to other questions, in Spanish or English, and citations point only at r
 from __future__ import annotations
 
 import pytest
-from conftest import REPO, SEED
+from conftest import SEED, real_services
 
-from docqa.config import load_settings
 from docqa.services import Services
 
 pytestmark = pytest.mark.slow
@@ -22,14 +21,7 @@ INJECTION = (
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    root = tmp_path_factory.mktemp("hostile")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / SEED.name).write_text(SEED.read_text("utf-8"), "utf-8")
-    (corpus / "nota.txt").write_text(INJECTION, "utf-8")
-    services = Services(load_settings({}).with_overrides(corpus=corpus, index=root / "index", models_dir=REPO / "models"))
-    services.build()
-    return services
+    return real_services(tmp_path_factory.mktemp("hostile"), {SEED.name: SEED.read_text("utf-8"), "nota.txt": INJECTION})
 
 
 @pytest.mark.parametrize("question", [

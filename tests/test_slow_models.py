@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EVAL, REPO, SEED
+from conftest import EVAL, SEED, real_services
 
 from docqa.config import load_settings
 from docqa.evaluate import gold_in, load_questions
@@ -20,14 +20,7 @@ BLINKEN = "Antony Blinken"
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    root = tmp_path_factory.mktemp("real")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / SEED.name).write_text(SEED.read_text("utf-8"), "utf-8")
-    settings = load_settings({}).with_overrides(corpus=corpus, index=root / "index", models_dir=REPO / "models")
-    services = Services(settings)
-    services.build()
-    return services
+    return real_services(tmp_path_factory.mktemp("real"), {SEED.name: SEED.read_text("utf-8")})
 
 
 @pytest.mark.parametrize(
