@@ -14,7 +14,7 @@ from docqa.models import ModelChoiceError
 from docqa.present import Progress, abstention_hint
 from docqa.render import answer_markdown, document_html, location, passage_html
 from docqa.services import Services
-from docqa.uploads import save_upload
+from docqa.uploads import save_uploads
 
 st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
 
@@ -62,9 +62,9 @@ def sidebar(services: Services) -> tuple[int, bool]:
         st.header("Add documents")
         files = st.file_uploader("Upload", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True)
         if files and st.button("Save to corpus"):
-            for f in files:
-                result = save_upload(services.settings.corpus, f.name, f.getvalue(), int(services.settings.max_file_mb * 1e6))
-                (st.success if result.saved_as else st.error)(f"{f.name}: {result.message}")
+            batch = [(f.name, f.getvalue()) for f in files]
+            for result in save_uploads(services.settings.corpus, batch, int(services.settings.max_file_mb * 1e6)):
+                (st.success if result.saved_as else st.error)(f"{result.original}: {result.message}")
         st.header("Chat")
         k = st.slider("Sources to retrieve", 3, 15, 8)
         show_all = st.checkbox("Show everything retrieved")

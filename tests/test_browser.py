@@ -28,17 +28,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+def _env(root: Path) -> dict[str, str]:
+    return {**os.environ, "DOCQA_CORPUS": str(root / "corpus"), "DOCQA_INDEX": str(root / "index"),
+            "DOCQA_MODELS": str(REPO / "models"), "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.fixture(scope="module")
+def server(root: Path):  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (make test installs it with apt-get where it can)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    root = tmp_path_factory.mktemp("e2e")
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     (corpus / "albatros.txt").write_text(EVIL + "\n", "utf-8")
-    env = {**os.environ, "DOCQA_CORPUS": str(corpus), "DOCQA_INDEX": str(root / "index"),
-           "DOCQA_MODELS": str(REPO / "models"), "HF_HUB_OFFLINE": "1"}
+    env = _env(root)
     subprocess.run([sys.executable, "-m", "docqa.cli", "index"], env=env, check=True, cwd=REPO)
     port = _free_port()
     proc = subprocess.Popen(
@@ -79,16 +87,25 @@ def page(server: str):  # type: ignore[no-untyped-def]
         browser.close()
 
 
-def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+def _submit(page, question: str) -> int:  # type: ignore[no-untyped-def]
+    """Type a question and send it; returns how many messages there were before."""
     before = page.get_by_test_id("stChatMessage").count()
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")
+    return int(before)
+
+
+def _answered(page, before: int) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         "n => document.querySelectorAll('[data-testid=stChatMessage]').length >= n + 2", arg=before, timeout=30_000
     )
     # The answer is final when its status reads Done and the sources are drawn.
-    page.get_by_text("Done").last.wait_for(timeout=180_000)
+    page.get_by_test_id("stChatMessage").last.get_by_text("Done").wait_for(timeout=300_000)
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    _answered(page, _submit(page, question))
 
 
 def test_answer_with_an_opened_source(page) -> None:  # type: ignore[no-untyped-def]
@@ -135,3 +152,54 @@ def test_script_in_a_document_shows_as_text(page) -> None:  # type: ignore[no-un
     assert page.evaluate("window.__docqa_pwned === undefined")
     assert page.locator("img[src=x]").count() == 0
     page.screenshot(path=str(ARTIFACTS / "browser-script-escaped.png"), full_page=True)
+
+
+def test_two_sessions_keep_answering_while_a_rebuild_publishes_and_both_switch(server: str, page, root: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two browser sessions at once while `docqa index` adds a document and publishes: both answer,
+    each its own question, and both then answer from the new version."""
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(server)
+    other.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
+    (root / "corpus" / "gaviota.txt").write_text("El código secreto del proyecto Gaviota es 9182.\n", "utf-8")
+    rebuild = subprocess.Popen([sys.executable, "-m", "docqa.cli", "index"], env=_env(root), cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = _submit(page, "¿Dónde se reunirán nuevamente las delegaciones?")
+    second = _submit(other, "¿Cuál es el código secreto del proyecto Albatros?")
+    _answered(page, first)
+    _answered(other, second)
+    assert "Washington" in page.get_by_test_id("stChatMessage").last.inner_text()
+    assert "4471" in other.get_by_test_id("stChatMessage").last.inner_text()
+    output, _ = rebuild.communicate(timeout=300)
+    assert rebuild.returncode == 0 and "added 1" in output, output
+    for session in (page, other):
+        _ask(session, "¿Cuál es el código secreto del proyecto Gaviota?")
+        assert "9182" in session.get_by_test_id("stChatMessage").last.inner_text()
+    other.screenshot(path=str(ARTIFACTS / "browser-second-session.png"), full_page=True)
+    other.context.close()
+
+
+def test_uploads_in_the_browser_keep_safe_names_refuse_bad_files_and_never_overwrite(server: str, page, root: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = root / "corpus"
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    files = [
+        {"name": "../../fuera.txt", "mimeType": "text/plain", "buffer": b"Un documento subido con una frase."},
+        {"name": SEED.name, "mimeType": "text/plain", "buffer": b"Otro texto con el mismo nombre que el articulo."},
+        {"name": "vacio.md", "mimeType": "text/markdown", "buffer": b"   "},
+    ]
+    page.locator("[data-testid=stFileUploaderDropzone] input[type=file]").set_input_files(files)
+    page.get_by_role("button", name="Save to corpus").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("vacio.md: rejected: the file is empty").wait_for(timeout=30_000)
+    assert not (root / "fuera.txt").exists() and not (root.parent / "fuera.txt").exists()  # no path traversal
+    assert (corpus / "fuera.txt").read_bytes().startswith(b"Un documento")
+    assert (corpus / SEED.name).read_bytes() == before[SEED.name]  # not overwritten
+    assert (corpus / f"{Path(SEED.name).stem} (1).txt").exists()
+    assert not (corpus / "vacio.md").exists()
+    # A type the uploader does not take never reaches the server.
+    page.locator("[data-testid=stFileUploaderDropzone] input[type=file]").set_input_files(
+        [{"name": "virus.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"}])
+    page.wait_for_timeout(1500)
+    assert not any(p.suffix == ".exe" for p in corpus.iterdir())
+    page.screenshot(path=str(ARTIFACTS / "browser-uploads.png"), full_page=True)
+    for name in ("fuera.txt", f"{Path(SEED.name).stem} (1).txt"):  # leave the corpus as the other tests expect
+        (corpus / name).unlink()

@@ -354,3 +354,20 @@ def test_a_full_disk_during_a_build_is_one_clear_error_and_the_old_index_serves(
     assert layout.current_version(services.settings.index).name == version
     assert_consistent(services.settings.index)
     assert not any(p.name.startswith(".staging-") for p in (services.settings.index / layout.VERSIONS).iterdir())
+
+
+@pytest.mark.slow
+def test_ten_thousand_tiny_files_are_all_indexed_and_an_unchanged_rerun_is_a_no_op(tmp_path: Path, fake: FakeEmbedder) -> None:
+    from docqa.config import load_settings
+
+    corpus = tmp_path / "corpus"
+    for n in range(10_000):
+        folder = corpus / f"{n // 1000}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{n}.txt").write_text(f"Nota número {n} sobre la reunión de las delegaciones.\n", "utf-8")
+    services = Services(load_settings({}).with_overrides(corpus=corpus, index=tmp_path / "index", embedder="fake"), fake)
+    report = services.build()
+    assert report.documents == 10_000 and not report.skipped
+    again = services.build()
+    assert again.unchanged == 10_000 and not again.added and again.embedded_chunks == 0
+    assert_consistent(tmp_path / "index")

@@ -29,6 +29,16 @@ def test_upload_rejections_and_no_overwrite(tmp_path: Path) -> None:
     assert (corpus / "nota.txt").read_bytes() == b"uno" and "already exists" in second.message
 
 
+def test_too_many_uploads_at_once_are_all_rejected_with_the_way_round(tmp_path: Path) -> None:
+    from docqa.uploads import MAX_FILES, save_uploads
+
+    corpus = tmp_path / "corpus"
+    batch = [(f"n{i}.txt", b"texto") for i in range(MAX_FILES + 1)]
+    results = save_uploads(corpus, batch, 1000)
+    assert all(r.saved_as is None and "docqa index" in r.message for r in results) and not corpus.exists()
+    assert all(r.saved_as for r in save_uploads(corpus, batch[:MAX_FILES], 1000))
+
+
 def test_document_text_is_escaped() -> None:
     evil = "<script>alert('x')</script> <img src=x onerror=alert(1)>"
     html = document_html(f"Antes. {evil} Después.", 7, 7 + len(evil))

@@ -11,6 +11,7 @@ from pathlib import Path
 from docqa.config import SUPPORTED_EXTENSIONS
 
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+MAX_FILES = 100  # at once, from the page; more belong in corpus/ and `docqa index`
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,12 @@ def save_upload(corpus: Path, name: str, data: bytes, max_bytes: int) -> UploadR
         fh.write(data)
     note = "" if target.name == clean else f" (a file named {clean} already exists)"
     return UploadResult(name, target.name, f"saved as {target.name}{note}; rebuild the index to include it")
+
+
+def save_uploads(corpus: Path, files: list[tuple[str, bytes]], max_bytes: int) -> list[UploadResult]:
+    """Save each file (name, bytes), or reject the whole batch when it holds more than MAX_FILES."""
+    if len(files) > MAX_FILES:
+        why = (f"rejected: {len(files)} files at once, at most {MAX_FILES}; upload them in batches, or copy "
+               "them into the corpus folder and run `docqa index`")
+        return [UploadResult(name, None, why) for name, _ in files]
+    return [save_upload(corpus, name, data, max_bytes) for name, data in files]
