@@ -142,3 +142,25 @@ def test_an_unusable_setting_is_one_message_on_the_page_not_a_traceback(monkeypa
 def test_an_empty_question_in_the_chat_says_what_to_do(app: AppTest) -> None:
     _ask(app, "   ")
     assert any("question is empty" in i.value for i in app.info)
+
+
+def test_a_damaged_index_is_a_message_with_the_fix_on_the_page(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> None:
+    import streamlit as st
+
+    from docqa import layout
+
+    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
+    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
+    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
+    monkeypatch.setattr(Services, "llm", lambda self: ScriptedLLM(_script))
+    Services(load_settings()).build()
+    with (layout.current_version(tmp_path / "index") / layout.SENTENCE_VECTORS).open("r+b") as fh:
+        fh.truncate(100)  # damaged before the page opens it
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("damaged" in e.value and "docqa index --rebuild" in e.value for e in at.sidebar.error)
+    _ask(at, "¿Dónde se reunirán nuevamente las delegaciones?")
+    assert any("docqa index --rebuild" in e.value for e in at.error)  # a question says the same, no traceback
