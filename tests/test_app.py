@@ -25,14 +25,19 @@ def _script(user: str) -> str:
     return "NOT_FOUND"
 
 
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _fakes_for_the_page(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Path) -> None:
+    """The page's settings pointed at `corpus` and `index`, with the fake embedder and scripted LLM."""
     monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
-    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("DOCQA_INDEX", str(index))
     monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
     monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
     llm = ScriptedLLM(_script)
     monkeypatch.setattr(Services, "llm", lambda self: llm)
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
     Services(load_settings()).build()
     import streamlit as st
 
@@ -98,11 +103,7 @@ def test_clear_conversation(app: AppTest) -> None:
 
 
 def test_missing_index_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> None:
-    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
-    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "no-index"))
-    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
-    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
-    monkeypatch.setattr(Services, "llm", lambda self: ScriptedLLM(_script))
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "no-index")
     import streamlit as st
 
     st.cache_resource.clear()
@@ -149,11 +150,7 @@ def test_a_damaged_index_is_a_message_with_the_fix_on_the_page(monkeypatch: pyte
 
     from docqa import layout
 
-    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
-    monkeypatch.setenv("DOCQA_INDEX", str(tmp_path / "index"))
-    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
-    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
-    monkeypatch.setattr(Services, "llm", lambda self: ScriptedLLM(_script))
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
     Services(load_settings()).build()
     with (layout.current_version(tmp_path / "index") / layout.SENTENCE_VECTORS).open("r+b") as fh:
         fh.truncate(100)  # damaged before the page opens it
