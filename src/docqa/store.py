@@ -43,6 +43,12 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _stem_match(term: str) -> str:
+    """A BM25 term as the lookups match it: quoted, and a stem of PREFIX_MIN or more letters also as
+    a prefix ("campeon" finds "campeonato")."""
+    return _phrase(term) + ("*" if len(term) >= PREFIX_MIN else "")
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     id: int
@@ -225,19 +231,17 @@ class Store:
         total = int(self.db.execute(f"SELECT count(*) FROM sentences s WHERE 1=1{scope}", params).fetchone()[0])
         counts = {}
         for term in dict.fromkeys(terms):
-            # Quoted, so a term is never read as FTS5 syntax; a longer stem also matches as a prefix.
-            query = _phrase(term) + ("*" if len(term) >= PREFIX_MIN else "")
             counts[term] = int(self.db.execute(
                 f"SELECT count(*) FROM sentences_fts f JOIN sentences s ON s.id=f.rowid WHERE sentences_fts MATCH ?{scope}",
-                [query, *params],
+                [_stem_match(term), *params],
             ).fetchone()[0])
         return total, counts
 
     def holds(self, term: str) -> bool:
-        """Whether any sentence holds the BM25 term, with the prefix rule of `sentence_frequencies`;
-        one row read, however common the term."""
-        query = _phrase(term) + ("*" if len(term) >= PREFIX_MIN else "")
-        return self.db.execute("SELECT 1 FROM sentences_fts WHERE sentences_fts MATCH ? LIMIT 1", [query]).fetchone() is not None
+        """Whether any sentence holds the BM25 term (as `sentence_frequencies` matches it), from one
+        row, however common the term."""
+        return self.db.execute("SELECT 1 FROM sentences_fts WHERE sentences_fts MATCH ? LIMIT 1",
+                               [_stem_match(term)]).fetchone() is not None
 
     def similar_terms(self, term: str, n: int = 3) -> list[str]:
         """The indexed BM25 terms closest in spelling to `term`, best first: what a misspelt word meant."""
