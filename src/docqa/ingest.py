@@ -115,7 +115,7 @@ def build_index(
             try:
                 IndexReader(root).close()  # a damaged version is not built upon: this build replaces it
             except layout.IndexDamaged as err:
-                report.rebuilt_because = str(err).split("; run")[0]
+                report.rebuilt_because = str(err).removesuffix(f"; {layout.REBUILD}")  # this build is the fix
                 current = None
         if current is not None:
             manifest = layout.Manifest.load(current)
