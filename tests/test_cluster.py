@@ -223,7 +223,7 @@ def test_the_cluster_going_away_ends_the_build_clearly_and_the_old_index_serves(
 
 
 def test_an_unreachable_cluster_address_fails_at_once_with_the_fix() -> None:
-    from docqa.cluster import ClusterError, _reachable
+    from docqa.cluster import ClusterError, _connect
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
@@ -231,5 +231,5 @@ def test_an_unreachable_cluster_address_fails_at_once_with_the_fix() -> None:
     started = time.monotonic()
     for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}", "nohost"):
         with pytest.raises(ClusterError, match="cannot reach a Ray cluster .* `ray start --head`"):
-            _reachable(address)
+            _connect(None, address)  # refused before Ray is asked
     assert time.monotonic() - started < 30  # Ray's own retries took 13.7 minutes

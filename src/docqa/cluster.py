@@ -55,9 +55,9 @@ class Worker:
         self._embedder: Embedder = load_embedder(embedder, threads)
         self._budget, self._chunk_vectors = budget, chunk_vectors
 
-    def describe(self) -> tuple[str, int]:
-        """The embedder's id (which must match the index's) and this process's id (tests kill it)."""
-        return self._embedder.id, os.getpid()
+    def embedder_id(self) -> str:
+        """Which must match the index's: every node needs the same docqa and embedder package."""
+        return self._embedder.id
 
     def prepare(self, files: list[Shipped]) -> Prepared:
         # Extraction reads a path with the file's own name and suffix; the bytes are written under one.
@@ -77,8 +77,9 @@ def ray_runner(settings: Settings, address: str | None, workers: int | None = No
     RAY_ADDRESS names, or else a local one started here on 127.0.0.1 and stopped afterwards."""
 
     def run(groups: Iterator[Group]) -> Iterator[Prepared]:
-        ray = _import_ray(address)
-        _connect(ray, address)
+        target = address or os.environ.get("RAY_ADDRESS", "")  # "": start a local cluster
+        ray = _import_ray(target)
+        _connect(ray, target)
         try:
             yield from _on_cluster(ray, settings, groups, workers, log)
         except ray.exceptions.RayError as err:
@@ -92,8 +93,7 @@ def ray_runner(settings: Settings, address: str | None, workers: int | None = No
     return run
 
 
-def _import_ray(address: str | None) -> Any:
-    target = address or os.environ.get("RAY_ADDRESS", "")
+def _import_ray(target: str) -> Any:
     host = target.removeprefix("ray://").rsplit(":", 1)[0]
     if host in ("", "127.0.0.1", "localhost"):
         for key, value in LOOPBACK_ENV.items():  # read when Ray is imported, so set first
@@ -107,36 +107,30 @@ def _import_ray(address: str | None) -> Any:
     return ray
 
 
-def _connect(ray: Any, address: str | None) -> None:
-    quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
-    target = address or os.environ.get("RAY_ADDRESS", "")
-    if target and target != "auto":
-        _reachable(target)  # Ray itself retries an unreachable address for over ten minutes (measured: 13.7)
+def _connect(ray: Any, target: str) -> None:
+    # Ray itself retries an unreachable address for over ten minutes (measured: 13.7), so ask first.
+    if target not in ("", "auto") and (reason := _unreachable(target, timeout=10)):
+        raise ClusterError(f"cannot reach a Ray cluster at {target} ({reason}); start one with `ray start --head` "
+                           "or check the address (host:port or ray://host:port)")
     try:
-        if address:
-            ray.init(address=address, **quiet)
-        elif os.environ.get("RAY_ADDRESS"):
-            ray.init(**quiet)
-        else:
-            ray.init(**quiet)
+        ray.init(address=target or None, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     except (ConnectionError, RuntimeError, ValueError) as err:
-        where = address or os.environ.get("RAY_ADDRESS") or "this machine"
         raise ClusterError(
-            f"cannot reach a Ray cluster at {where} ({_first_line(err)}); start one with `ray start --head` "
-            "or check the address"
+            f"cannot reach a Ray cluster at {target or 'this machine'} ({_first_line(err)}); start one with "
+            "`ray start --head` or check the address"
         ) from None
 
 
-def _reachable(target: str) -> None:
+def _unreachable(target: str, timeout: float) -> str:
+    """Why nothing accepts connections at host:port (or ray://host:port), or "" when something does."""
     host, _, port = target.removeprefix("ray://").rpartition(":")
     try:
-        socket.create_connection((host, int(port)), timeout=10).close()
-    except (OSError, ValueError) as err:
-        reason = (err.strerror or str(err)) if isinstance(err, OSError) else "not host:port"
-        raise ClusterError(
-            f"cannot reach a Ray cluster at {target} ({reason}); start one with `ray start --head` "
-            "or check the address (host:port or ray://host:port)"
-        ) from None
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except ValueError:
+        return "not host:port"
+    except OSError as err:
+        return err.strerror or str(err)
+    return ""
 
 
 def _on_cluster(ray: Any, settings: Settings, groups: Iterator[Group], workers: int | None,
@@ -148,7 +142,7 @@ def _on_cluster(ray: Any, settings: Settings, groups: Iterator[Group], workers: 
     actor = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(Worker)
     actors = [actor.remote(settings.embedder, 1, settings.chunk_tokens, settings.chunk_vectors) for _ in range(count)]
     wanted = embedder_id(settings.embedder)
-    for found, pid in ray.get([a.describe.remote() for a in actors]):
+    for found in ray.get([a.embedder_id.remote() for a in actors]):
         if found != wanted:
             raise ClusterError(f"a worker's embedder is {found}, not {wanted}; install the same docqa on every node")
     log(f"{count} Ray workers ready")
@@ -193,9 +187,8 @@ def _parts(files: list[Shipped]) -> list[list[Shipped]]:
 
 
 def _collect(pool: Any, gcs: str, parts: int, unreadable: list[Skipped]) -> Prepared:
-    """The group's parts, in order, joined into one."""
-    done = [_next(pool, gcs) for _ in range(parts)]
-    joined = join(done) if done else Prepared([], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
+    """The group's parts, in order, joined into one (a group of unreadable files has none)."""
+    joined = join([_next(pool, gcs) for _ in range(parts)])
     return replace(joined, unreadable=joined.unreadable + unreadable)
 
 
@@ -208,12 +201,9 @@ def _next(pool: Any, gcs: str) -> Prepared:
             return pool.get_next(timeout=POLL_S)
         except TimeoutError:
             waited += POLL_S
-        host, port = gcs.rsplit(":", 1)
-        try:
-            socket.create_connection((host, int(port)), timeout=POLL_S).close()
-        except OSError as err:
-            raise ClusterError(f"the Ray cluster went away during the build ({gcs}: {err.strerror or err}); "
-                               "the previous index is untouched; restart the cluster and run `docqa index --ray` again") from None
+        if reason := _unreachable(gcs, timeout=POLL_S):
+            raise ClusterError(f"the Ray cluster went away during the build ({gcs}: {reason}); "
+                               "the previous index is untouched; restart the cluster and run `docqa index --ray` again")
         if waited >= STALL_S:
             raise ClusterError(f"no Ray worker finished a part in {STALL_S:.0f} s; the previous index is untouched; "
                                "check the cluster (`ray status`) and run `docqa index --ray` again")
