@@ -12,7 +12,7 @@ from docqa.events import Token
 from docqa.followup import Turn
 from docqa.models import ModelChoiceError
 from docqa.present import Progress, abstention_hint
-from docqa.render import answer_markdown, document_html, location, passage_html
+from docqa.render import answer_markdown, document_html, inert, location, passage_html
 from docqa.services import Services
 from docqa.uploads import save_uploads
 
@@ -32,20 +32,23 @@ def sidebar(services: Services) -> tuple[int, bool]:
         try:
             info = services.status()
         except Exception as err:  # noqa: BLE001 - a missing or mismatched index is a message, not a traceback
-            st.error(str(err))
+            st.error(inert(str(err)))
             info = None
         if info:
             st.markdown(
                 f"**{info['documents']}** document{'s' * (info['documents'] != 1)} · **{info['chunks']}** chunks · "
                 f"{info['sentences']} sentences  \n"
-                f"Embedder `{info['embedder']}`  \nBuilt {info['built_at']}"
+                f"Embedder {inert(info['embedder'])}  \nBuilt {inert(info['built_at'])}"
             )
             # An uncalibrated model runs without its NOT_FOUND guard; the user is told.
-            (st.caption if info["model_calibrated"] else st.warning)(f"Model: {info['model']}")
+            (st.caption if info["model_calibrated"] else st.warning)(inert(f"Model: {info['model']}"))
             if info["stale"]:
                 st.warning(
-                    "Changed since the build:\n" + "\n".join(f"- {s['change']}: `{s['path']}`" for s in info["stale"])
+                    "Changed since the build:\n" + "\n".join(f"- {inert(s['change'])}: {inert(s['path'])}" for s in info["stale"])
                 )
+            if info["skipped"]:
+                st.caption("Not indexed (unchanged since the build):\n" + "\n".join(
+                    f"- {inert(s['path'])}: {inert(s['reason'])}" for s in info["skipped"]))
         if st.button("Rebuild index", help="Embeds only new or changed files; answers keep using the old index until done."):
             bar = st.progress(0.0, text="Starting ...")
 
@@ -56,15 +59,15 @@ def sidebar(services: Services) -> tuple[int, bool]:
                 report = services.build(progress=progress)
                 st.success(f"Index updated: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed.")
                 for s in report.skipped:
-                    st.warning(f"Skipped {s.path}: {s.reason}")
+                    st.warning(inert(f"Skipped {s.path}: {s.reason}"))
             except Exception as err:  # noqa: BLE001
-                st.error(str(err))
+                st.error(inert(str(err)))
         st.header("Add documents")
         files = st.file_uploader("Upload", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True)
         if files and st.button("Save to corpus"):
             batch = [(f.name, f.getvalue()) for f in files]
             for result in save_uploads(services.settings.corpus, batch, int(services.settings.max_file_mb * 1e6)):
-                (st.success if result.saved_as else st.error)(f"{result.original}: {result.message}")
+                (st.success if result.saved_as else st.error)(inert(f"{result.original}: {result.message}"))
         st.header("Chat")
         k = st.slider("Sources to retrieve", 3, 15, 8)
         show_all = st.checkbox("Show everything retrieved")
@@ -77,21 +80,27 @@ def sidebar(services: Services) -> tuple[int, bool]:
 def show_sources(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
         if hint := abstention_hint(answer):
-            st.caption(hint)
+            st.caption(inert(hint))
         # Offered on the latest answer only: an older one's suggestion belongs to a finished exchange.
-        if answer.suggestion and latest and st.button(f"Ask instead: {answer.suggestion}", key=f"{key}-suggest"):
+        if answer.suggestion and latest and st.button(inert(f"Ask instead: {answer.suggestion}"), key=f"{key}-suggest"):
             st.session_state.pending_question = answer.suggestion
             st.rerun()
     elif answer.citations:
         st.markdown("**Sources**")
         store = services.reader().store
+        gone = services.missing_sources([c.doc_path for c in answer.citations])
         for c in answer.citations:
-            with st.expander(f"[{c.n}] {c.doc_path} — {location(c)}"):
+            with st.expander(inert(f"[{c.n}] {c.doc_path} — {location(c)}")):
                 hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
                 doc = store.document(c.doc_path)
                 if doc is None:
-                    st.warning(f"{c.doc_path} is no longer in the index; rebuild to refresh this answer's sources.")
+                    st.warning(inert(f"{c.doc_path} is no longer in the index; rebuild to refresh this answer's sources."))
                     continue
+                if c.doc_path in gone:
+                    st.warning(inert(f"{c.doc_path} was deleted from the corpus since the build; this is the indexed copy. "
+                                     "Rebuild the index to drop it."))
+                if doc.encoding not in ("", "utf-8"):
+                    st.caption(inert(f"Read as {doc.encoding}."))
                 if hit is not None:
                     st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))
                 if st.toggle("Read the whole document", key=f"{key}-doc-{c.n}"):
@@ -108,7 +117,7 @@ def main() -> None:
     try:
         services = load_services()
     except (SettingsError, EmbedderError, ModelChoiceError) as err:  # a setting to fix: say which, not a traceback
-        st.error(str(err))
+        st.error(inert(str(err)))
         st.stop()
     k, show_all = sidebar(services)
     messages = st.session_state.setdefault("messages", [])
@@ -141,12 +150,12 @@ def main() -> None:
                 if shown.redrafted:
                     placeholder.empty()
                 elif isinstance(event, Token):
-                    placeholder.markdown(escape(shown.streamed) + " ▌")
+                    placeholder.markdown(inert(shown.streamed) + " ▌")
             placeholder.empty()
             answer = shown.answer
         except Exception as err:  # noqa: BLE001
             status.update(label="Failed", state="error")
-            st.error(str(err))
+            st.error(inert(str(err)))
             return
         render_answer(services, answer, f"m{len(messages)}", show_all)
         # "Done" only once the answer and its sources are on the page.
@@ -156,7 +165,7 @@ def main() -> None:
 
 def render_answer(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
-        st.info(answer.text, icon="🔎")
+        st.info(inert(answer.text), icon="🔎")
     else:
         st.markdown(answer_markdown(answer))
     show_sources(services, answer, key, show_all, latest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Sequence
 
@@ -74,3 +75,8 @@ def source_number(user: str, needle: str) -> int:
         if line.startswith("[") and needle in line:
             return int(line[1 : line.index("]")])
     return 0
+
+
+def seen(markdown: str) -> str:
+    """What a reader sees of docqa's inert Markdown (docqa.render.inert): escapes and joiners gone."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

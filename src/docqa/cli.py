@@ -10,6 +10,23 @@ from typing import Any
 import click
 
 from docqa.config import Settings, load_settings
+from docqa.render import terminal
+
+
+def echo(text: str = "", **kw: Any) -> None:
+    """Every line the CLI prints goes through here: text from a document, a file name or the model
+    cannot move the cursor, retitle the window or hide a link (control characters are dropped)."""
+    click.echo(terminal(text), **kw)
+
+
+def secho(text: str = "", **kw: Any) -> None:
+    click.secho(terminal(text), **kw)
+
+
+def as_json_line(obj: Any, **kw: Any) -> str:
+    """JSON with every control character escaped (json leaves C1 and bidirectional ones raw)."""
+    kw.setdefault("ensure_ascii", False)
+    return terminal(json.dumps(obj, **kw), escape=True)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -17,7 +34,7 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
+    secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -102,13 +119,13 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
         return
     bars.close()
     for s in report.skipped:
-        click.echo(f"skipped {s.path}: {s.reason}", err=True)
+        echo(f"skipped {s.path}: {s.reason}", err=True)
     if report.rebuilt_because:
-        click.echo(f"rebuilt from scratch: {report.rebuilt_because}", err=True)
+        echo(f"rebuilt from scratch: {report.rebuilt_because}", err=True)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        echo(as_json_line(report.to_dict(), ensure_ascii=False))
         return
-    click.echo(
+    echo(
         f"{report.documents} documents, {report.chunks} chunks, {report.sentences} sentences "
         f"(added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {report.unchanged}, skipped {len(report.skipped)}) in {report.seconds:.1f} s"
@@ -132,19 +149,28 @@ def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_j
         _fail(str(err))
         return
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False))
+        echo(as_json_line(info, ensure_ascii=False))
         return
-    click.echo(f"index     {info['index']} (version {info['version']})")
-    click.echo(f"built at  {info['built_at']} with {info['embedder']}")
-    click.echo(f"contents  {info['documents']} documents, {info['chunks']} chunks, {info['sentences']} sentences")
-    click.echo("vectors   " + ", ".join(f"{name} {_vector_kind(v)}" for name, v in info["vectors"].items()))
-    click.echo(f"model     {info['model']}")
+    echo(f"index     {info['index']} (version {info['version']})")
+    echo(f"built at  {info['built_at']} with {info['embedder']}")
+    echo(f"contents  {info['documents']} documents, {info['chunks']} chunks, {info['sentences']} sentences")
+    echo("vectors   " + ", ".join(f"{name} {_vector_kind(v)}" for name, v in info["vectors"].items()))
+    echo(f"model     {info['model']}")
     if info["stale"]:
-        click.secho(f"stale     {len(info['stale'])} file(s) changed since the build; run `docqa index`:", fg="yellow")
+        secho(f"stale     {len(info['stale'])} file(s) changed since the build; run `docqa index`:", fg="yellow")
         for s in info["stale"]:
-            click.echo(f"          {s['change']:8} {s['path']}")
+            echo(f"          {s['change']:8} {s['path']}")
     else:
-        click.echo("stale     no: the index matches the corpus")
+        echo("stale     no: the index matches the corpus")
+    legacy = [f for f in info["files"] if f["encoding"] not in ("", "utf-8")]
+    if legacy:
+        echo(f"encodings {len(legacy)} file(s) read from a legacy encoding:")
+        for f in legacy:
+            echo(f"          {f['encoding']:12} {f['path']}")
+    if info["skipped"]:
+        secho(f"skipped   {len(info['skipped'])} file(s) could not be indexed (unchanged since):", fg="yellow")
+        for s in info["skipped"]:
+            echo(f"          {s['path']}: {s['reason']}")
 
 
 def _vector_kind(spec: dict[str, Any]) -> str:
@@ -157,25 +183,27 @@ def _vector_kind(spec: dict[str, Any]) -> str:
 
 def _warn_uncalibrated(services: Any, quiet: bool) -> None:
     if not quiet and not services.profile().calibrated:
-        click.secho(f"note: {services.model_line()}", fg="yellow", err=True)
+        secho(f"note: {services.model_line()}", fg="yellow", err=True)
 
 
-def _print_sources(answer: Any) -> None:
+def _print_sources(services: Any, answer: Any) -> None:
     from docqa.present import abstention_hint
 
     if answer.abstained:
         if hint := abstention_hint(answer):
-            click.secho(hint, dim=True)
+            secho(hint, dim=True)
         if answer.suggestion:
-            click.secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
+            secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
         return
-    click.echo("\nSources:")
+    echo("\nSources:")
     for c in answer.citations:
         where = f"p. {c.page}, " if c.page else ""
-        click.echo(f"  [{c.n}] {c.doc_path} ({where}chars {c.start}-{c.end}): {c.sentence}")
+        echo(f"  [{c.n}] {c.doc_path} ({where}chars {c.start}-{c.end}): {c.sentence}")
     for s in answer.sentences:
         if not s.supported:
-            click.secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
+            secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
+    for path in services.missing_sources([c.doc_path for c in answer.citations]):
+        secho(f"  ! {path} was deleted from the corpus since the build; run `docqa index` to drop it", fg="yellow")
 
 
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
@@ -189,24 +217,24 @@ def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_
         if as_json:
             continue
         if shown.redrafted:
-            click.secho(f"\n[{shown.label}]", dim=True)  # why the draft above is replaced
+            secho(f"\n[{shown.label}]", dim=True)  # why the draft above is replaced
         elif shown.label != before and sys.stderr.isatty():
-            click.secho(f"[{shown.label}]", dim=True, err=True)
+            secho(f"[{shown.label}]", dim=True, err=True)
         elif isinstance(event, Token):
-            click.echo(event.text, nl=False)
+            echo(event.text, nl=False)
     answer = shown.answer
     if not as_json:
         if shown.streamed:
-            click.echo()
+            echo()
         if answer.abstained or not shown.streamed:
-            click.echo(answer.text)
+            echo(answer.text)
         elif verified_differs(shown.streamed, answer):
-            click.secho(f"Verified: {answer.text}", bold=True)
+            secho(f"Verified: {answer.text}", bold=True)
     return answer
 
 
 def _answer_json(answer: Any) -> str:
-    return json.dumps(
+    return as_json_line(
         {
             "answer": answer.text,
             "abstained": answer.abstained,
@@ -220,7 +248,6 @@ def _answer_json(answer: Any) -> str:
             "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
             "timings": answer.timings,
         },
-        ensure_ascii=False,
     )
 
 
@@ -244,9 +271,9 @@ def ask(question: str, index_dir: str | None, k: int, llm_path: str | None, as_j
         _fail(str(err))
         return
     if as_json:
-        click.echo(_answer_json(answer))
+        echo(_answer_json(answer))
     else:
-        _print_sources(answer)
+        _print_sources(services, answer)
 
 
 @main.command()
@@ -266,7 +293,7 @@ def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
         try:
             question = click.prompt("you", prompt_suffix="> ").strip()
         except (EOFError, click.Abort):
-            click.echo()
+            echo()
             return
         if not question:
             continue
@@ -275,7 +302,7 @@ def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
         except IndexError_ as err:
             _fail(str(err))
             return
-        _print_sources(answer)
+        _print_sources(services, answer)
         history.append(Turn.of(question, answer))
 
 
@@ -292,20 +319,20 @@ def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_onl
     settings = _settings(models_dir=models_dir, llm_path=llm_path)
     try:
         if path_only:
-            click.echo(str(ensure_llm(settings.models_dir, log=lambda m: click.echo(m, err=True))))
+            echo(str(ensure_llm(settings.models_dir, log=lambda m: echo(m, err=True))))
             return
         found = list_models(settings)
     except (ModelFileError, ModelChoiceError) as err:
         _fail(str(err))
         return
     if as_json:
-        click.echo(json.dumps([m.to_dict() for m in found], ensure_ascii=False))
+        echo(as_json_line([m.to_dict() for m in found], ensure_ascii=False))
         return
     for m in found:
         mark = "*" if m.chosen else " "
         tag = " (packaged default)" if m.packaged else ""
-        click.echo(f"{mark} {m.name}{tag}\n    {m.path}\n    {m.summary.split(', ', 1)[1]}")
-    click.echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
+        echo(f"{mark} {m.name}{tag}\n    {m.path}\n    {m.summary.split(', ', 1)[1]}")
+    echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
 
 
 @main.command()
@@ -317,12 +344,12 @@ def guards(as_json: bool) -> None:
     from docqa.guards import DEFAULT_OFF, GUARDS
 
     if as_json:
-        click.echo(json.dumps([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS], ensure_ascii=False))
+        echo(as_json_line([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS], ensure_ascii=False))
         return
     for g in GUARDS:
         state = "off" if g.name in DEFAULT_OFF else "on "
-        click.echo(f"{state} {g.name:21} {g.kind:17} {g.bar}\n{'':43} why: {g.why}")
-    click.echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
+        echo(f"{state} {g.name:21} {g.kind:17} {g.bar}\n{'':43} why: {g.why}")
+    echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
 
 
 from docqa import cli_eval  # noqa: F401  (registers eval, calibrate and bench on `main`)

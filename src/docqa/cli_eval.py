@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from docqa.cli import _Bars, _fail, _settings, main
+from docqa.cli import _Bars, _fail, _settings, as_json_line, echo, main
 
 
 def _questions_and_services(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None,
@@ -28,7 +28,7 @@ def _questions_and_services(file: str, corpus: str | None, index_dir: str | None
     bars = _Bars(sys.stderr.isatty())
     report = services.build(progress=bars)
     bars.close()
-    click.echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
+    echo(f"index {index_path}: {report.documents} documents, {report.chunks} chunks", err=True)
     return questions, services
 
 
@@ -37,7 +37,7 @@ def _bar(label: str) -> Any:
     if sys.stderr.isatty():
         bars = _Bars(True)
         return lambda done, total: bars(label, done, total)
-    return lambda done, total: (done % 25 == 0 or done == total) and click.echo(f"{label}: {done}/{total}", err=True)
+    return lambda done, total: (done % 25 == 0 or done == total) and echo(f"{label}: {done}/{total}", err=True)
 
 
 _QUESTION_OPTIONS = [
@@ -101,11 +101,11 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
     if details:
         Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        echo(as_json_line(result, ensure_ascii=False))
     else:
         from docqa.report import render
 
-        click.echo(render(result) if not retrieval_only else json.dumps(result, indent=2))
+        echo(render(result) if not retrieval_only else json.dumps(result, indent=2))
 
 
 @main.command()
@@ -130,14 +130,14 @@ def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: s
         _fail(str(err))
         return
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        echo(as_json_line(result, ensure_ascii=False))
         return
     for row in result["table"]:
         mark = "*" if row["bar"] == result["not_found_prob"] else " "
-        click.echo(f"{mark} bar {row['bar']:<6} utility {row['utility']:>4}  accuracy {row['accuracy']:.3f}  "
+        echo(f"{mark} bar {row['bar']:<6} utility {row['utility']:>4}  accuracy {row['accuracy']:.3f}  "
                    f"abstention {row['abstention']:.3f}  false abstention {row['false_abstention']:.3f}")
     saved = f"saved {result['profile']}" if result["profile"] else "not saved (--dry-run)"
-    click.echo(f"{saved}: NOT_FOUND bar {result['not_found_prob']} for {result['model']}")
+    echo(f"{saved}: NOT_FOUND bar {result['not_found_prob']} for {result['model']}")
 
 
 @main.group()
@@ -153,14 +153,14 @@ def bench_ingest(corpus: str, ray_workers: str | None, as_json: bool) -> None:
     """Full build vs raw embedder throughput, and an incremental run after one edit."""
     from docqa.bench import run_ingest_bench
 
-    log = lambda m: click.echo(m, err=True)
+    log = lambda m: echo(m, err=True)
     if ray_workers is not None:
         from docqa.benchray import run_ray_ingest_bench
 
         result = run_ray_ingest_bench(_settings(corpus=corpus), [int(n) for n in ray_workers.split(",")], log)
     else:
         result = run_ingest_bench(_settings(corpus=corpus), log=log)
-    click.echo(json.dumps(result, indent=None if as_json else 2))
+    echo(as_json_line(result, indent=None if as_json else 2))
 
 
 @bench.command("retrieval")
@@ -174,8 +174,8 @@ def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int
 
     from docqa.bench import run_retrieval_bench
 
-    rows = run_retrieval_bench(_settings(index=work), Path(eval_dir), list(embedders), k, log=lambda m: click.echo(m, err=True))
-    click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    rows = run_retrieval_bench(_settings(index=work), Path(eval_dir), list(embedders), k, log=lambda m: echo(m, err=True))
+    echo(as_json_line(rows, indent=2, ensure_ascii=False))
 
 
 def _count(text: str) -> int:
@@ -210,17 +210,17 @@ def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, real_index: st
         qs = [q.question for q in load_questions(Path(questions))]
         qvecs = Services(_settings()).embedder().embed_queries(qs)
         rows = real_recall(Path(real_index), qvecs, [0.05, 0.1, 0.2], [32, 64, 128])
-        click.echo(json.dumps({"machine": machine(), "rows": rows}) if as_json else json.dumps(rows, indent=1))
+        echo(as_json_line({"machine": machine(), "rows": rows}) if as_json else json.dumps(rows, indent=1))
         return
 
-    rows = run_retrieve_bench([_count(s) for s in sizes.split(",")], Path(work), Path(vocab), log=lambda m: click.echo(m, err=True), keep=keep)
+    rows = run_retrieve_bench([_count(s) for s in sizes.split(",")], Path(work), Path(vocab), log=lambda m: echo(m, err=True), keep=keep)
     result = {"machine": machine(), "rows": rows}
     if as_json:
-        click.echo(json.dumps(result))
+        echo(as_json_line(result))
         return
     from docqa.report import table
 
-    click.echo(table(rows, ["size", "build_s", "build_peak_rss_mb", "open_s", "serving_rss_mb", "disk_bytes_per_chunk",
+    echo(table(rows, ["size", "build_s", "build_peak_rss_mb", "open_s", "serving_rss_mb", "disk_bytes_per_chunk",
                             "dense_p50_ms", "dense_p95_ms", "bm25_every_term_p50_ms", "bm25_p50_ms", "bm25_p95_ms",
                             "bm25_top10_kept", "fused_p50_ms", "fused_p95_ms", "recall@10_chunks", "recall@10_sentences"]))
 
@@ -238,7 +238,7 @@ def bench_answer(eval_dir: str, stride: int, cold_runs: int, as_json: bool) -> N
     from docqa.evaluate import load_questions
     from docqa.services import Services
 
-    log = lambda m: click.echo(m, err=True)
+    log = lambda m: echo(m, err=True)
     result: dict[str, Any] = {"machine": machine(), "sets": {}}
     base = Path(eval_dir)
     seed = base / "seed" / "questions.dev.jsonl"
@@ -257,12 +257,12 @@ def bench_answer(eval_dir: str, stride: int, cold_runs: int, as_json: bool) -> N
         first = next(q for q in load_questions(seed) if q.answerable)
         result["cold"] = cold_ask(first.question, cold_runs, log)
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        echo(as_json_line(result, ensure_ascii=False))
         return
     from docqa.report import table
 
-    click.echo(table([{"set": k, **v["summary"]} for k, v in result["sets"].items()],
+    echo(table([{"set": k, **v["summary"]} for k, v in result["sets"].items()],
                      ["set", "n", "docqa_ttft_s", "raw_ttft_s", "ttft_ratio", "docqa_total_s", "raw_total_s", "total_ratio",
                       "retrieve_s", "raw_tokens_per_s", "prompt_tokens", "naive_prompt_tokens", "accuracy", "naive_accuracy"]))
     if "cold" in result:
-        click.echo(table(result["cold"]["runs"], ["run", "first_output_s", "total_s"]))
+        echo(table(result["cold"]["runs"], ["run", "first_output_s", "total_s"]))

@@ -18,31 +18,100 @@ class SkipFile(Exception):
 class Extracted:
     text: str
     page_starts: tuple[int, ...] = ()
+    encoding: str = ""  # how a text file's bytes were read; "" for formats that say so themselves
 
 
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# What Word, Notepad and older Macs save: tried beside whatever the detector proposes.
+_LEGACY = ("cp1252", "mac_roman")
+_SAMPLE = 1 << 18  # bytes the detector and the check read
+_NAMES = {"cp1252": "windows-1252", "mac-roman": "mac-roman", "mac_roman": "mac-roman", "latin_1": "iso-8859-1",
+          "iso8859-1": "iso-8859-1"}
+_IN_WORD = "\u2019\u02bc\u00b7\u2013\u2014"  # ’ ʼ · – — sit between letters in real text ("don’t", "l·l", "war—which")
 
 
-def decode_text(data: bytes) -> str:
-    """Decode bytes by BOM, then strict UTF-8, then latin-1 (cp1252) for legacy files."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _strict(data[3:], "utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _strict(data, "utf-16")
-    if b"\x00" in data:
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding): by BOM, then strict UTF-8, then the legacy encoding that reads it with the
+    fewest signs of mojibake, chardet's proposal or a common one. A file that every encoding reads
+    as garbage, or that two read differently and chardet proposed neither, is skipped with the
+    readings named: garbage is never indexed."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _strict(data, encoding), encoding.removesuffix("-sig")
+    if b"\x00" not in data:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError as err:
+            # Valid multi-byte sequences mean the file meant to be UTF-8 and is damaged; a legacy
+            # reading would silently garble it, so refuse instead of guessing.
+            if _UTF8_MULTIBYTE.search(data):
+                raise SkipFile(f"invalid UTF-8 at byte {err.start}; re-save the file as UTF-8") from None
+    return _legacy(data)
+
+
+def _legacy(data: bytes) -> tuple[str, str]:
+    import chardet
+
+    sample = data[:_SAMPLE]
+    found = chardet.detect(sample)
+    proposed = _name(found["encoding"]) if found["encoding"] else ""
+    if b"\x00" in sample and not proposed.startswith("utf-16"):
         raise SkipFile("binary content (NUL bytes), not text; save it as a text document or remove it")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        # Valid multi-byte sequences mean the file meant to be UTF-8 and is damaged; a latin-1
-        # reading would silently garble it, so refuse instead of guessing.
-        if _UTF8_MULTIBYTE.search(data):
-            raise SkipFile(
-                f"invalid UTF-8 at byte {err.start}; re-save the file as UTF-8"
-            ) from None
-    text = data.decode("cp1252", errors="replace")
-    return text
+    scores: dict[str, tuple[int, str]] = {}  # encoding → (signs of mojibake, text)
+    for name in dict.fromkeys([n for n in (proposed, *_LEGACY) if n]):
+        try:
+            text = sample.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        scores[_name(name)] = (mojibake(text), text)
+    if not scores:
+        raise SkipFile("not UTF-8, and no known encoding reads it; re-save it as UTF-8")
+    least = min(score for score, _ in scores.values())
+    fits = {text: name for name, (score, text) in scores.items() if score == least}
+    if least > _tolerated(sample):
+        raise SkipFile(f"not UTF-8, and it reads as garbage in {', '.join(scores)}; re-save it as UTF-8")
+    # Two readings as clean but different (Windows-1252's "ñ", Windows-1250's "ń"): chardet's
+    # language model decides when it proposed one of them; otherwise docqa cannot tell.
+    if len(fits) > 1 and proposed not in fits.values():
+        raise SkipFile(f"cannot tell its encoding: it reads differently as {', '.join(fits.values())}; re-save it as UTF-8")
+    name = proposed if proposed in fits.values() else next(iter(fits.values()))
+    return data.decode(name, errors="replace"), name
+
+
+def _name(encoding: str) -> str:
+    import codecs
+
+    canonical = codecs.lookup(encoding).name
+    return _NAMES.get(canonical, canonical)
+
+
+def _tolerated(sample: bytes) -> int:
+    # Real text has a few of these signs ("war—which"); text read in the wrong encoding has one in
+    # almost every accented word.
+    return sum(b >= 0x80 for b in sample) // 50
+
+
+def mojibake(text: str) -> int:
+    """Signs of bytes read in the wrong encoding: a control character (C1, never in real text,
+    counts 100), a symbol between two letters ("creci—", "Espa–a"), a capital right after a small
+    letter ("cafŽ"), a letter between digits ("23Ð16")."""
+    bad = 0
+    for i, c in enumerate(text):
+        if c < "\x80":
+            continue
+        if c <= "\x9f":
+            bad += 100
+            continue
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        between_letters = before.isalpha() and after.isalpha() and not c.isalpha() and c not in _IN_WORD
+        capital_inside = c.isupper() and before.isalpha() and before.islower()
+        between_digits = c.isalpha() and before.isdigit() and after.isdigit()  # "23Ð16" for "23–16"
+        bad += between_letters or capital_inside or between_digits
+    return bad
 
 
 def _strict(data: bytes, encoding: str) -> str:
@@ -68,7 +137,8 @@ def _check_text(text: str) -> str:
 
 
 def _plain(path: Path) -> Extracted:
-    return Extracted(_check_text(clean(decode_text(path.read_bytes()))))
+    text, encoding = decode_text(path.read_bytes())
+    return Extracted(_check_text(clean(text)), encoding=encoding)
 
 
 def _pdf(path: Path) -> Extracted:
@@ -111,6 +181,8 @@ def _docx(path: Path) -> Extracted:
 
     import docx
 
+    from docqa.wordfile import blocks
+
     try:
         with zipfile.ZipFile(path) as z:
             inflated = sum(i.file_size for i in z.infolist())
@@ -123,11 +195,7 @@ def _docx(path: Path) -> Extracted:
         document = docx.Document(str(path))
     except Exception as err:  # noqa: BLE001 - python-docx surfaces zip/xml errors of many kinds
         raise SkipFile(f"corrupt or unsupported DOCX ({type(err).__name__}); re-save it from your editor") from None
-    blocks = [p.text.strip() for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            blocks.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return Extracted(_check_text(clean("\n\n".join(b for b in blocks if b))))
+    return Extracted(_check_text(clean("\n\n".join(b for b in blocks(document) if b))))
 
 
 _BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td", "th", "dt", "dd", "figcaption", "caption"]
@@ -136,7 +204,8 @@ _BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote
 def _html(path: Path) -> Extracted:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(path.read_bytes()), "html.parser")
+    raw, encoding = decode_text(path.read_bytes())
+    soup = BeautifulSoup(raw, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     blocks = []
@@ -146,7 +215,7 @@ def _html(path: Path) -> Extracted:
         blocks.append(" ".join(tag.get_text(" ").split()))
     if not any(blocks):
         blocks = [" ".join(line.split()) for line in soup.get_text("\n").split("\n")]
-    return Extracted(_check_text(clean("\n\n".join(b for b in blocks if b))))
+    return Extracted(_check_text(clean("\n\n".join(b for b in blocks if b))), encoding=encoding)
 
 
 def extract(path: Path) -> Extracted:

@@ -41,6 +41,7 @@ class BuildReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    reused: int = 0  # added files whose bytes an indexed one has (renamed, moved, copied): not embedded again
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -174,6 +175,7 @@ def _build_into(
     if not (todo or to_remove or touched) and current is not None:
         return _unchanged(store, report)
     builders = _builders(staging, current)
+    todo = _reuse(todo, known, store, builders, report)  # before removals: a renamed file's old rows are its source
 
     def drop(path: str) -> None:
         chunk_ids, sentence_ids = store.remove_document(path)
@@ -188,9 +190,15 @@ def _build_into(
     # Not started at all when nothing changed, so an unchanged corpus never waits for a cluster.
     for group, prepared in zip(groups, run(iter(groups)) if groups else iter(())):
         _account(prepared, known, report, drop)
+        for f, sha in group:  # remembered, so that status does not call them stale until they change
+            reason = next((s.reason for s in prepared.unusable if s.path == f.rel), None)
+            if reason is not None:
+                store.skip(f.rel, sha, f.mtime, f.size, reason)
+                touched = True
         _write(prepared, known, store, builders, drop, report)
         done += len(group)
         tick("indexing", done, len(todo))
+    store.forget_skipped(present)
     if not (report.added or report.updated or report.removed or touched) and current is not None:
         for b in builders.values():
             b.discard()
@@ -213,10 +221,15 @@ def _changed(files: list[CorpusFile], known: dict[str, DocumentRecord], store: S
     """Files whose bytes changed, with their hashes; a file whose bytes did not is only touched."""
     todo: list[tuple[CorpusFile, str]] = []
     touched = False
+    skipped = store.skipped()
     for f in files:
         rec = known.get(f.rel)
         if rec and rec.mtime == f.mtime and rec.size == f.size:
             report.unchanged += 1
+            continue
+        was = skipped.get(f.rel)
+        if was and was[1:3] == (f.mtime, f.size):  # skipped before and unchanged: not read again
+            report.skipped.append(Skipped(f.rel, was[3]))
             continue
         try:
             sha = _sha256(f.path)
@@ -227,9 +240,34 @@ def _changed(files: list[CorpusFile], known: dict[str, DocumentRecord], store: S
             store.touch(f.rel, f.mtime, f.size)  # same bytes, new mtime: nothing to re-embed
             report.unchanged += 1
             touched = True
+        elif was and was[0] == sha:
+            store.touch(f.rel, f.mtime, f.size)
+            report.skipped.append(Skipped(f.rel, was[3]))
+            touched = True
         else:
             todo.append((f, sha))
     return todo, touched
+
+
+def _reuse(todo: Group, known: dict[str, DocumentRecord], store: Store, builders: dict[str, VectorBuilder],
+           report: BuildReport) -> Group:
+    """Add new paths whose bytes an indexed document has (a rename, a move, a copy) from that
+    document's rows and vectors, without reading or embedding them; returns the files left to do."""
+    by_sha = {rec.sha256: path for path, rec in known.items()}
+    if not all(b.can_reuse() for b in builders.values()):
+        return todo
+    left: Group = []
+    for f, sha in todo:
+        source = by_sha.get(sha)
+        if source is None or f.rel in known:
+            left.append((f, sha))
+            continue
+        old_chunks, chunks, old_sentences, sentences = store.copy_document(source, f.rel, f.mtime, f.size)
+        builders[layout.VECTORS].reuse(old_chunks, chunks)
+        builders[layout.SENTENCE_VECTORS].reuse(old_sentences, sentences)
+        report.added.append(f.rel)
+        report.reused += 1
+    return left
 
 
 def _unchanged(store: Store, report: BuildReport) -> None:

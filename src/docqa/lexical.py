@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import lru_cache
 
 _WORD = re.compile(r"\w+")
 # A stem this long also matches longer ones as a prefix: Snowball leaves "campeones" and "campeonato"
@@ -17,11 +18,19 @@ _STEMMER_NAMES = {
 }
 
 
-@cache
-def _stemmer(lang: str):  # type: ignore[no-untyped-def]
-    import snowballstemmer
+_local = threading.local()
 
-    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+
+def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+    """This thread's stemmer for `lang`. Snowball's stemmers keep their state on the object: shared by
+    four threads, they raised IndexError and returned wrong stems ('vaándolos' → 'fapiment'), which the
+    memo below then kept. One per thread, so the memo only ever holds right stems."""
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if lang not in stemmers:
+        import snowballstemmer
+
+        stemmers[lang] = snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+    return stemmers[lang]
 
 
 def fold(text: str) -> str:

@@ -42,7 +42,8 @@ class Prepared:
 def prepare(file: CorpusFile, sha: str, budget: int) -> Pending:
     """Extract, segment and chunk one file; raises SkipFile with a user-facing reason."""
     extracted = extract(file.path)
-    doc = Document(file.rel, sha, file.mtime, file.size, extracted.text, detect_language(extracted.text), extracted.page_starts)
+    doc = Document(file.rel, sha, file.mtime, file.size, extracted.text, detect_language(extracted.text),
+                   extracted.page_starts, extracted.encoding)
     sentences = split_sentences(doc)
     if not sentences:
         raise SkipFile("no sentences found after extraction")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from docqa.events import CHECKING, PASSED_OVER, RETRIEVING, THINKING, UNTRANSLATED, Event, Final, Redraft, Status, Token
@@ -35,8 +36,13 @@ def abstention_hint(answer: Answer) -> str:
     return f"{why}Try rephrasing, or add a document that covers this.{near}"
 
 
+_SPACE_BEFORE_MARK = re.compile(r"\s+(?=[.,;:!?…])")
+
+
 def _bare(text: str) -> str:
-    return " ".join(MARKER.sub(" ", text).split())
+    # Without markers, and without the space a marker leaves before punctuation: "Washington [1]."
+    # and "Washington. [1]" are the same answer.
+    return _SPACE_BEFORE_MARK.sub("", " ".join(MARKER.sub(" ", text).split()))
 
 
 def verified_differs(streamed: str, answer: Answer) -> bool:

@@ -66,12 +66,16 @@ class IndexReader:
 def stale_files(reader: IndexReader, corpus: Path, max_bytes: int) -> list[StaleFile]:
     """Files added, modified or deleted since the build (by mtime and size, without hashing)."""
     known = reader.store.documents()
+    skipped = reader.store.skipped()
     files, _ = scan_corpus(corpus, max_bytes) if corpus.is_dir() else ([], [])
     out: list[StaleFile] = []
     seen = set()
     for f in files:
         seen.add(f.rel)
         rec = known.get(f.rel)
+        was = skipped.get(f.rel)
+        if rec is None and was is not None and was[1:3] == (f.mtime, f.size):
+            continue  # skipped by the build for its content, and unchanged since: `status` says why
         if rec is None:
             out.append(StaleFile(f.rel, "added"))
         elif rec.mtime != f.mtime or rec.size != f.size:

@@ -1,8 +1,10 @@
-"""HTML for the UI: escaped document text with the cited sentence highlighted. No document text is
-ever emitted unescaped."""
+"""How text from documents, file names, users and the model is shown: inert Markdown, escaped HTML
+and terminal-safe lines. No such text is ever emitted live."""
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Sequence
 from html import escape
 
@@ -48,19 +50,38 @@ def document_html(text: str, start: int, end: int) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """Answer text for st.markdown: escaped, unsupported sentences flagged."""
+    """Answer text for st.markdown: inert, unsupported sentences flagged."""
     if not answer.sentences:
-        return _md_escape(answer.text)
+        return inert(answer.text)
     out = []
     for s in answer.sentences:
-        marks = "".join(f" [{n}]" for n in s.citations)
-        text = _md_escape(s.text) + marks
+        marks = "".join(f" \\[{n}\\]" for n in s.citations)
+        text = inert(s.text) + marks
         out.append(text if s.supported else f"{text} ⚠️ *(not supported by the documents)*")
     return " ".join(out)
 
 
-def _md_escape(text: str) -> str:
-    # HTML is escaped and Markdown's active characters are backslashed, so model output that
-    # echoes a document's markup shows as text.
-    text = escape(text)
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-!|~>" else c for c in text)
+# C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder what a
+# reader sees ("Trojan Source").
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Where GFM's literal auto-links start ("http://", "www.", "name@host"). Streamlit's Markdown finds
+# them after backslash escapes are read, so escaping cannot stop them; a zero-width word joiner there
+# does, and changes nothing a reader sees (nor any text without a link in it).
+_LINKISH = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)(?=\w)", re.IGNORECASE)
+
+
+def inert(text: str) -> str:
+    """`text` as Markdown that any Streamlit element (st.markdown, an alert, a caption, a label)
+    shows exactly as written: no HTML, images, links, auto-links or entities. CommonMark lets any
+    ASCII punctuation be backslashed, and a backslashed character is always literal."""
+    text = _LINKISH.sub("\u2060", _CONTROLS.sub(" ", text))
+    return "".join("\\" + c if c in string.punctuation else c for c in text)
+
+
+def terminal(text: str, escape: bool = False) -> str:
+    """`text` for a terminal: control characters (escape sequences, OSC 8 links, cursor and title
+    codes) and bidirectional overrides become spaces, or JSON escapes with `escape`; newlines and
+    tabs stay."""
+    if escape:
+        return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _CONTROLS.sub(" ", text)

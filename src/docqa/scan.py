@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docqa.config import SUPPORTED_EXTENSIONS
+from docqa.layout import CURRENT, VERSIONS
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ def scan_corpus(root: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skip
         for name in sorted(dirnames):
             if name.startswith("."):
                 skipped.append(Skipped(_rel(here / name, root) + "/", "hidden folder; not indexed"))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            elif _is_index(here / name):
+                skipped.append(Skipped(_rel(here / name, root) + "/", "a docqa index folder, not documents; not indexed"))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _is_index(here / d))
         for name in sorted(filenames):
             path = here / name
             rel = _rel(path, root)
@@ -47,6 +50,11 @@ def scan_corpus(root: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skip
                 continue
             files.append(CorpusFile(rel, path, st.st_mtime, st.st_size))
     return files, skipped
+
+
+def _is_index(folder: Path) -> bool:
+    """A docqa index (its CURRENT pointer and versions), placed inside the corpus or pointed at it."""
+    return (folder / CURRENT).is_file() or (folder / VERSIONS).is_dir()
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -150,10 +150,19 @@ class Services:
             "index": str(self.settings.index),
             "corpus": str(self.settings.corpus),
             "stale": [{"path": s.path, "change": s.change} for s in stale],
+            # Files the last build could not index, with the reason and the fix; unchanged since.
+            "skipped": [{"path": p, "reason": r[3]} for p, r in sorted(reader.store.skipped().items())],
+            "files": reader.store.catalogue(),
             "model": self.model_line(),
             "model_calibrated": self._calibrated(),
             "vectors": {"chunks": reader.vectors.spec.to_dict(), "sentences": reader.sentence_vectors.spec.to_dict()},
         }
+
+    def missing_sources(self, paths: list[str]) -> list[str]:
+        """Of the documents `paths` (an answer's citations), those deleted from the corpus since the
+        build: the index still quotes them, but the user cannot open the file any more."""
+        corpus = self.settings.corpus
+        return [p for p in dict.fromkeys(paths) if not (corpus / p).is_file()]
 
     def _calibrated(self) -> bool:
         try:

@@ -15,7 +15,10 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents(
   id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
   mtime REAL NOT NULL, size INTEGER NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL,
-  page_starts TEXT NOT NULL);
+  page_starts TEXT NOT NULL, encoding TEXT NOT NULL DEFAULT '');
+-- Files whose content cannot be indexed, as they were when tried: not read again until they change.
+CREATE TABLE IF NOT EXISTS skipped(
+  path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, mtime REAL NOT NULL, size INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sentences(
   id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL, seq INTEGER NOT NULL,
   start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, paragraph INTEGER NOT NULL,
@@ -78,9 +81,16 @@ class Store:
         else:
             self.db = sqlite3.connect(str(path), check_same_thread=False)
             self.db.executescript(SCHEMA)
+            if "encoding" not in self._columns("documents"):  # a store of an earlier release
+                self.db.execute("ALTER TABLE documents ADD COLUMN encoding TEXT NOT NULL DEFAULT ''")
+        self._encoding = "encoding" if "encoding" in self._columns("documents") else "''"
+        self._has_skipped = bool(self._columns("skipped"))
         self._has_vocab = False
         # Sentences per BM25 term; only readers ask, and a reader's version of the store never changes.
         self._row_counts: dict[str, int] = {}
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
 
     def close(self) -> None:
         self.db.close()
@@ -98,9 +108,10 @@ class Store:
     ) -> tuple[list[int], list[int]]:
         """Insert a document with its sentences and chunks; returns the new chunk and sentence ids in order."""
         cur = self.db.execute(
-            "INSERT INTO documents(path, sha256, mtime, size, lang, text, page_starts) VALUES (?,?,?,?,?,?,?)",
-            (doc.path, doc.sha256, doc.mtime, doc.size, doc.lang, doc.text, json.dumps(doc.page_starts)),
+            "INSERT INTO documents(path, sha256, mtime, size, lang, text, page_starts, encoding) VALUES (?,?,?,?,?,?,?,?)",
+            (doc.path, doc.sha256, doc.mtime, doc.size, doc.lang, doc.text, json.dumps(doc.page_starts), doc.encoding),
         )
+        self.db.execute("DELETE FROM skipped WHERE path=?", (doc.path,))
         doc_id = int(cur.lastrowid or 0)
         chunk_ids: list[int] = []
         chunk_of: dict[int, int] = {}
@@ -139,8 +150,42 @@ class Store:
         self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
         return chunk_ids, sentence_ids
 
+    def copy_document(self, source: str, path: str, mtime: float, size: int) -> tuple[list[int], list[int], list[int], list[int]]:
+        """`source`'s text, sentences, chunks and BM25 terms again under `path` (a renamed or copied
+        file, same bytes): returns the source's and the copy's chunk ids, then sentence ids."""
+        doc = self.document(source)
+        assert doc is not None
+        rows = self.db.execute('SELECT id, seq, start, "end", text FROM chunks WHERE doc_id=(SELECT id FROM documents '
+                               "WHERE path=?) ORDER BY seq", (source,)).fetchall()
+        chunks = [Chunk(path, seq, (), start, end, text) for _, seq, start, end, text in rows]
+        old_chunks = [r[0] for r in rows]
+        srows = self.db.execute('SELECT id, seq, start, "end", page, paragraph, section, chunk_id, text FROM sentences '
+                                "WHERE doc_id=(SELECT id FROM documents WHERE path=?) ORDER BY seq", (source,)).fetchall()
+        sentences = [Sentence(path, seq, start, end, text, paragraph, section, page)
+                     for _, seq, start, end, page, paragraph, section, _, text in srows]
+        chunk_seq = {cid: seq for cid, seq, *_ in rows}
+        seqs: dict[int, list[int]] = {}
+        for r in srows:
+            if r[7] is not None:
+                seqs.setdefault(chunk_seq[r[7]], []).append(r[1])
+        chunks = [Chunk(c.doc_path, c.seq, tuple(seqs.get(c.seq, ())), c.start, c.end, c.text) for c in chunks]
+        copy = Document(path, doc.sha256, mtime, size, doc.text, doc.lang, doc.page_starts, doc.encoding)
+        new_chunks, new_sentences = self.add_document(copy, sentences, chunks)
+        return old_chunks, new_chunks, [r[0] for r in srows], new_sentences
+
     def touch(self, path: str, mtime: float, size: int) -> None:
         self.db.execute("UPDATE documents SET mtime=?, size=? WHERE path=?", (mtime, size, path))
+        self.db.execute("UPDATE skipped SET mtime=?, size=? WHERE path=?", (mtime, size, path))
+
+    def skip(self, path: str, sha256: str, mtime: float, size: int, reason: str) -> None:
+        """Remember a file whose content cannot be indexed, so it is not stale until it changes."""
+        self.db.execute("INSERT OR REPLACE INTO skipped(path, sha256, mtime, size, reason) VALUES (?,?,?,?,?)",
+                        (path, sha256, mtime, size, reason))
+
+    def forget_skipped(self, keep: set[str]) -> None:
+        for (path,) in self.db.execute("SELECT path FROM skipped").fetchall():
+            if path not in keep:
+                self.db.execute("DELETE FROM skipped WHERE path=?", (path,))
 
     def commit(self) -> None:
         self.db.commit()
@@ -149,6 +194,19 @@ class Store:
     def documents(self) -> dict[str, DocumentRecord]:
         rows = self.db.execute("SELECT id, path, sha256, mtime, size FROM documents")
         return {r[1]: DocumentRecord(*r) for r in rows}
+
+    def skipped(self) -> dict[str, tuple[str, float, int, str]]:
+        """Files skipped for their content: path → (sha256, mtime, size, reason)."""
+        if not self._has_skipped:
+            return {}
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in self.db.execute("SELECT path, sha256, mtime, size, reason FROM skipped")}
+
+    def catalogue(self) -> list[dict[str, object]]:
+        """Every document with how it was read: path, size, language, encoding, sentences."""
+        rows = self.db.execute(
+            f"SELECT d.path, d.size, d.lang, {self._encoding}, (SELECT count(*) FROM sentences s WHERE s.doc_id=d.id) "
+            "FROM documents d ORDER BY d.path")
+        return [dict(zip(("path", "size", "lang", "encoding", "sentences"), r)) for r in rows]
 
     def check(self) -> None:
         """Read the schema and each table's last row, in O(log n): a damaged file fails here, at open,
@@ -176,11 +234,11 @@ class Store:
 
     def document(self, path: str) -> Document | None:
         row = self.db.execute(
-            "SELECT path, sha256, mtime, size, text, lang, page_starts FROM documents WHERE path=?", (path,)
+            f"SELECT path, sha256, mtime, size, text, lang, page_starts, {self._encoding} FROM documents WHERE path=?", (path,)
         ).fetchone()
         if row is None:
             return None
-        return Document(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])))
+        return Document(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])), row[7])
 
     def sentences(self, ids: Iterable[int]) -> list[SentenceRow]:
         ids = list(ids)

@@ -17,6 +17,7 @@ class Document:
     lang: str = "en"
     # Character offset where each PDF page starts; empty for formats without pages.
     page_starts: tuple[int, ...] = ()
+    encoding: str = ""  # how a text file's bytes were read ("utf-8", "windows-1252"...); "" for PDF, DOCX
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, or None for documents without pages."""

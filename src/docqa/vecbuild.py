@@ -32,6 +32,15 @@ class VectorBuilder:
         np.ascontiguousarray(vectors, dtype=np.float32).tofile(self._vecs)
         self._added += len(ids)
 
+    def can_reuse(self) -> bool:
+        return self._old is not None
+
+    def reuse(self, old_ids: list[int], ids: list[int]) -> None:
+        """Add the current index's vectors of `old_ids` again as `ids` (a renamed file's)."""
+        assert self._old is not None
+        if old_ids:
+            self.add(ids, np.stack([self._old.vector(i) for i in old_ids]))
+
     def remove(self, ids: list[int]) -> None:
         self._removed.update(ids)
 
