@@ -41,15 +41,23 @@ def decode_text(data: bytes) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _strict(data, encoding), encoding.removesuffix("-sig")
-    if b"\x00" not in data:
-        try:
-            return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError as err:
-            # Valid multi-byte sequences mean the file meant to be UTF-8 and is damaged; a legacy
-            # reading would silently garble it, so refuse instead of guessing.
-            if _UTF8_MULTIBYTE.search(data):
-                raise SkipFile(f"invalid UTF-8 at byte {err.start}; re-save the file as UTF-8") from None
+    if b"\x00" in data:  # UTF-16 and UTF-32 without a BOM are rare; a guess would index garbage
+        raise SkipFile("binary content (NUL bytes), not text; save it as a text document or remove it")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as err:
+        # Mostly valid multi-byte sequences mean the file meant to be UTF-8 and is damaged; a
+        # legacy reading would silently garble it, so refuse instead of guessing. (A legacy file
+        # can hold one by chance: "Í»" in Latin-1 is a valid UTF-8 pair.)
+        if _utf8_share(data) >= 0.5:
+            raise SkipFile(f"invalid UTF-8 at byte {err.start}; re-save the file as UTF-8") from None
     return _legacy(data)
+
+
+def _utf8_share(data: bytes) -> float:
+    """The share of bytes ≥ 0x80 that form valid UTF-8 sequences."""
+    high = sum(b >= 0x80 for b in data[:_SAMPLE])
+    return sum(len(m) for m in _UTF8_MULTIBYTE.findall(data[:_SAMPLE])) / high if high else 0.0
 
 
 def _legacy(data: bytes) -> tuple[str, str]:
@@ -58,8 +66,6 @@ def _legacy(data: bytes) -> tuple[str, str]:
     sample = data[:_SAMPLE]
     found = chardet.detect(sample)
     proposed = _name(found["encoding"]) if found["encoding"] else ""
-    if b"\x00" in sample and not proposed.startswith("utf-16"):
-        raise SkipFile("binary content (NUL bytes), not text; save it as a text document or remove it")
     scores: dict[str, tuple[int, str]] = {}  # encoding → (signs of mojibake, text)
     for name in dict.fromkeys([n for n in (proposed, *_LEGACY) if n]):
         try:

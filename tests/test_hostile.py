@@ -1,0 +1,240 @@
+"""Hostile and concurrent use, round two (issue 27): inert text, threads, encodings, Word files,
+skipped, renamed and deleted files. The browser's side is in test_browser_hostile.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fakes import ScriptedLLM, seen, source_number
+
+from docqa import lexical
+from docqa.answer import Asker
+from docqa.cli import main
+from docqa.extract import SkipFile, decode_text, extract
+from docqa.present import verified_differs
+from docqa.render import answer_markdown, inert, terminal
+from docqa.services import Services
+from docqa.types import Answer, AnswerSentence
+
+LINKS = [
+    "![logo](http://127.0.0.1:8999/x.png)", "[pulsa](http://127.0.0.1:8999/l)", "<http://127.0.0.1:8999/a>",
+    "http://127.0.0.1:8999/bare.png", "www.ejemplo.com", "WWW.Ejemplo.com", "correo@ejemplo.com",
+    "<img src='http://127.0.0.1:8999/h.png'>", "&#x27; &amp; &lt;", "x`![y](https:127.0.0.1:8998)`.txt",
+]
+
+
+@pytest.mark.parametrize("text", [*LINKS, "It's \"here\" <b> & there", "a*b*_c_ # h1 | t | ~~s~~ > q"])
+def test_inert_markdown_reads_back_exactly_and_holds_no_live_markup(text: str) -> None:
+    out = inert(text)
+    assert seen(out) == text
+    # Every Markdown or HTML character is backslashed, and no auto-link can start.
+    assert not re.search(r"(?<!\\)[\[\]()<>&!`*_#|~]", out)
+    assert "://" not in out and "www." not in out.lower() and not re.search(r"@\w", out)
+
+
+def test_an_answer_keeps_apostrophes_and_quotes_as_typed() -> None:
+    sentence = AnswerSentence("It's \"Blinken\" <the one> & co.", (1,), True)
+    shown = seen(answer_markdown(Answer("", False, sentences=(sentence,))))
+    assert shown.startswith("It's \"Blinken\" <the one> & co. [1]") and "&#x27;" not in shown
+
+
+def test_terminal_text_drops_escape_sequences_and_bidi_overrides() -> None:
+    hostile = "a\x1b]8;;http://127.0.0.1:8999/\x1b\\link\x1b]8;;\x1b\\ \x1b[2J\x1b]0;title\x07 \u202eevil\x9b1m\tok\n"
+    clean = terminal(hostile)
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", clean)
+    assert clean.endswith("\tok\n") and "link" in clean
+    assert json.loads(terminal(json.dumps(hostile, ensure_ascii=False), escape=True)) == hostile
+
+
+def test_the_cli_prints_no_control_characters_from_file_names(services: Services, corpus: Path) -> None:
+    services.build()
+    (corpus / "x\x1b]8;;http:127.0.0.1:8998\x1b\\y.txt").write_text("Un documento nuevo.", "utf-8")
+    env = {"DOCQA_CORPUS": str(corpus), "DOCQA_INDEX": str(services.settings.index), "DOCQA_EMBEDDER": "fake"}
+    for args in (["status"], ["status", "--json"]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "y.txt" in result.output
+
+
+def test_a_verified_answer_that_only_moved_its_marker_is_not_shown_twice() -> None:
+    answer = Answer("Se reunirán en Washington. [1]", False)
+    assert not verified_differs("Se reunirán en Washington [1].", answer)
+    assert verified_differs("Se reunirán en Madrid [1].", answer)
+
+
+# --- concurrency -------------------------------------------------------------------------------
+# New words each round: the memo must not hide the stemmer's race.
+WORDS = [f"{a}{b}{end}" for a in ("vaa", "can", "mig", "reu", "neg", "aco", "via", "tra", "bus", "lle")
+         for b in ("nd", "rt", "st", "bl", "gr", "mp") for end in ("ándolos", "aciones", "aríamos", "ábamos", "ieron",
+                                                                "amente", "aremos", "ándose", "idades", "ísimos")]
+
+
+def test_stems_are_right_when_eight_threads_stem_new_words_at_once() -> None:
+    import sys
+
+    expected = [lexical.fold(lexical._stemmer("es").stemWord(w)) for w in WORDS]  # one thread, no memo
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, as a busy server does
+    try:
+        for _ in range(5):
+            lexical._term.cache_clear()
+            errors: list[BaseException] = []
+            results: list[list[str]] = []
+            start = threading.Barrier(8)
+
+            def work() -> None:
+                start.wait()
+                try:
+                    results.append([lexical._term(w, "es") for w in WORDS])
+                except BaseException as err:  # noqa: BLE001 - any failure is the test's finding
+                    errors.append(err)
+
+            threads = [threading.Thread(target=work) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert not errors, errors[:3]
+            assert all(r == expected for r in results)
+            assert [lexical._term(w, "es") for w in WORDS] == expected  # the memo kept only right stems
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def test_eight_threads_answering_and_asking_status_at_once_never_fail(services: Services) -> None:
+    services.build()
+    llm = ScriptedLLM(lambda u: f"Se reunirán en Washington [{source_number(u, 'Washington')}].", delay=0.001)
+    asker = Asker(services.reader, services.embedder(), lambda: llm)
+    questions = ["¿Dónde se reunirán nuevamente las delegaciones?", "¿Dónde acordaron reunirse las delegaciones?"]
+    errors: list[BaseException] = []
+    answers: list[Answer] = []
+
+    def work(i: int) -> None:
+        try:
+            for n in range(6):
+                lexical._term.cache_clear() if n == 3 else None
+                if (i + n) % 3 == 0:
+                    assert services.status()["documents"] == 3
+                else:
+                    answers.append(asker.ask(questions[(i + n) % 2]))
+        except BaseException as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert answers and all("Washington" in a.text and not a.abstained for a in answers)
+
+
+# --- encodings ---------------------------------------------------------------------------------
+SPANISH = ("«SÍ», dijo el ministro. “No sé…” — respondió la niña; el café en Perú creció un 5 % y costó 20 € "
+           "– según el acuerdo de año nuevo. ¿Qué pasó después? Él explicó que la migración bajará en enero.\n")
+LATIN1 = SPANISH.replace("“", '"').replace("”", '"').replace("…", "...").replace("—", "-").replace("–", "-").replace("€", "EUR")
+
+
+@pytest.mark.parametrize(("encoding", "shown", "text"), [
+    ("utf-8", "utf-8", SPANISH), ("utf-8-sig", "utf-8", SPANISH), ("utf-16", "utf-16", SPANISH),
+    ("latin-1", "windows-1252", LATIN1), ("cp1252", "windows-1252", SPANISH), ("mac_roman", "mac-roman", LATIN1),
+])
+def test_the_same_spanish_text_in_every_encoding_reads_as_the_original(encoding: str, shown: str, text: str) -> None:
+    assert decode_text(text.encode(encoding)) == (text, shown)
+
+
+def test_a_file_no_encoding_reads_cleanly_is_skipped_with_the_encodings_tried() -> None:
+    garbage = b"".join(bytes([0x61 + i % 26, 0x80 + i % 32]) for i in range(400))  # "aÅbç..." in any reading
+    with pytest.raises(SkipFile, match="reads as garbage in .*mac-roman.*re-save it as UTF-8"):
+        decode_text(b"Texto " + garbage)
+
+
+def test_the_encoding_found_is_recorded_and_shown_in_status(services: Services, corpus: Path) -> None:
+    (corpus / "windows.txt").write_bytes(SPANISH.encode("cp1252"))
+    (corpus / "mac.txt").write_bytes(LATIN1.encode("mac_roman"))
+    services.build()
+    store = services.reader().store
+    assert store.document("windows.txt").text == SPANISH  # type: ignore[union-attr]
+    assert store.document("mac.txt").text == LATIN1  # type: ignore[union-attr]
+    files = {f["path"]: f for f in services.status()["files"]}
+    assert files["windows.txt"]["encoding"] == "windows-1252" and files["mac.txt"]["encoding"] == "mac-roman"
+    assert files["seed.txt"]["encoding"] == "utf-8"
+
+
+# --- Word --------------------------------------------------------------------------------------
+def _word_file(path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    doc = docx.Document()
+    doc.sections[0].header.paragraphs[0].text = "Informe confidencial de la delegación"
+    doc.add_paragraph("Primer párrafo del informe.")
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    sdt = parse_xml(f'<w:sdt {w}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>Autor: Ramón Quiroga</w:t></w:r></w:p>'
+                    "</w:sdtContent></w:sdt>")
+    doc.element.body.insert(len(doc.element.body) - 1, sdt)
+    table = doc.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Ciudad", "Fecha"
+    merged = table.cell(0, 0).merge(table.cell(1, 0))
+    merged.paragraphs[0].text = "Ciudad"
+    table.cell(1, 1).text = "enero"
+    inner = table.cell(1, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "Anexo interior", "Tlatelolco"
+    doc.add_paragraph("Párrafo después de la tabla.")
+    doc.save(str(path))
+
+
+def test_a_word_document_is_read_whole_in_document_order(tmp_path: Path) -> None:
+    _word_file(tmp_path / "informe.docx")
+    text = extract(tmp_path / "informe.docx").text
+    order = ["Informe confidencial", "Primer párrafo", "Ramón Quiroga", "Ciudad", "Anexo interior | Tlatelolco",
+             "Párrafo después de la tabla"]
+    positions = [text.find(s) for s in order]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), text
+    assert text.count("Ciudad") == 1 and text.count("Informe confidencial") == 1
+
+
+# --- skipped, inside, renamed and deleted files ------------------------------------------------
+def test_a_file_skipped_for_its_content_is_not_stale_until_it_changes(services: Services, corpus: Path) -> None:
+    bad = corpus / "roto.txt"
+    bad.write_bytes(b"\x00\x01binary" * 50)
+    services.build()
+    info = services.status()
+    assert not info["stale"] and [s["path"] for s in info["skipped"]] == ["roto.txt"]
+    again = services.build()
+    assert [s.path for s in again.skipped] == ["roto.txt"]  # still reported, without reading it again
+    bad.write_text("Ahora es un documento de verdad.", "utf-8")
+    assert [s["change"] for s in services.status()["stale"]] == ["added"]
+    services.build()
+    assert not services.status()["skipped"] and services.reader().store.document("roto.txt") is not None
+
+
+def test_an_index_folder_inside_the_corpus_is_not_scanned(services: Services, corpus: Path) -> None:
+    inside = Services(services.settings.with_overrides(index=corpus / "index"), services.embedder())
+    inside.build()
+    report = inside.build()
+    assert all(not p.startswith("index/") for p in inside.reader().store.documents())
+    assert not report.added and not inside.status()["stale"]
+
+
+def test_a_renamed_file_reuses_its_vectors_and_answers_as_before(services: Services, corpus: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    services.build()
+    before = fake.passages_embedded
+    (corpus / "seed.txt").rename(corpus / "moved.txt")
+    report = services.build()
+    assert report.reused == 1 and report.added == ["moved.txt"] and report.removed == ["seed.txt"]
+    assert fake.passages_embedded == before  # nothing embedded again
+    llm = ScriptedLLM(lambda u: f"En Washington [{source_number(u, 'Washington')}].")
+    answer = Asker(services.reader, services.embedder(), lambda: llm).ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    assert not answer.abstained and answer.citations[0].doc_path == "moved.txt"
+
+
+def test_a_cited_file_deleted_since_the_build_is_named(services: Services, corpus: Path) -> None:
+    services.build()
+    (corpus / "seed.txt").unlink()
+    assert services.missing_sources(["seed.txt", "english.txt", "seed.txt"]) == ["seed.txt"]
