@@ -74,6 +74,27 @@ WORDS = [f"{a}{b}{end}" for a in ("vaa", "can", "mig", "reu", "neg", "aco", "via
                                                                 "amente", "aremos", "ándose", "idades", "ísimos")]
 
 
+def _stem_in_threads(n: int) -> tuple[list[list[str]], list[BaseException]]:
+    """Every thread stems WORDS at once; returns each thread's stems and any errors."""
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(n)
+
+    def work() -> None:
+        start.wait()
+        try:
+            results.append([lexical._term(w, "es") for w in WORDS])
+        except BaseException as err:  # noqa: BLE001 - any failure is the test's finding
+            errors.append(err)
+
+    threads = [threading.Thread(target=work) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
 def test_stems_are_right_when_eight_threads_stem_new_words_at_once() -> None:
     import sys
 
@@ -83,22 +104,7 @@ def test_stems_are_right_when_eight_threads_stem_new_words_at_once() -> None:
     try:
         for _ in range(5):
             lexical._term.cache_clear()
-            errors: list[BaseException] = []
-            results: list[list[str]] = []
-            start = threading.Barrier(8)
-
-            def work() -> None:
-                start.wait()
-                try:
-                    results.append([lexical._term(w, "es") for w in WORDS])
-                except BaseException as err:  # noqa: BLE001 - any failure is the test's finding
-                    errors.append(err)
-
-            threads = [threading.Thread(target=work) for _ in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            results, errors = _stem_in_threads(8)
             assert not errors, errors[:3]
             assert all(r == expected for r in results)
             assert [lexical._term(w, "es") for w in WORDS] == expected  # the memo kept only right stems
