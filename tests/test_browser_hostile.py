@@ -138,7 +138,7 @@ def _live(page, port: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_nothing_from_documents_file_names_or_the_model_reaches_a_listener(browser, hostile) -> None:  # type: ignore[no-untyped-def]
-    url, listener, corpus = hostile
+    url, listener, _ = hostile
     page = _page(browser, url)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Changed since the build").wait_for(timeout=30_000)

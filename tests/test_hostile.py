@@ -244,3 +244,12 @@ def test_a_cited_file_deleted_since_the_build_is_named(services: Services, corpu
     services.build()
     (corpus / "seed.txt").unlink()
     assert services.missing_sources(["seed.txt", "english.txt", "seed.txt"]) == ["seed.txt"]
+
+
+def test_one_large_file_reports_progress_while_it_is_embedded(services: Services, corpus: Path) -> None:
+    (corpus / "grande.txt").write_text("".join(f"La frase número {i} habla del tema {i % 7}.\n" for i in range(400)), "utf-8")
+    heard: list[tuple[str, int, int]] = []
+    services.build(progress=lambda stage, done, total: heard.append((stage, done, total)))
+    embedding = [(done, total) for stage, done, total in heard if stage == "embedding"]
+    assert len(embedding) > 10 and embedding[-1][0] == embedding[-1][1]
+    assert heard.index(("embedding", *embedding[0])) < heard.index(next(h for h in heard if h[0] == "indexing"))

@@ -53,6 +53,8 @@ class _Bars:
         bar = self.bars.get(stage)
         if bar is None:
             bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="text" if stage == "embedding" else "file", file=sys.stderr)
+        if bar.total != total:  # embedding counts the texts of each group of files anew
+            bar.reset(total=total)
         bar.update(done - bar.n)
 
     def close(self) -> None:

@@ -49,9 +49,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
         # Mostly valid multi-byte sequences mean the file meant to be UTF-8 and is damaged; a
         # legacy reading would silently garble it, so refuse instead of guessing. (A legacy file
         # can hold one by chance: "Í»" in Latin-1 is a valid UTF-8 pair.)
+        damaged = SkipFile(f"invalid UTF-8 at byte {err.start}; re-save the file as UTF-8")
         if _utf8_share(data) >= 0.5:
-            raise SkipFile(f"invalid UTF-8 at byte {err.start}; re-save the file as UTF-8") from None
-    return _legacy(data)
+            raise damaged from None
+        try:
+            return _legacy(data)
+        except SkipFile:
+            if _UTF8_MULTIBYTE.search(data):  # no legacy reading either: UTF-8 it was, damaged
+                raise damaged from None
+            raise
 
 
 def _utf8_share(data: bytes) -> float:
@@ -103,7 +109,7 @@ def _tolerated(sample: bytes) -> int:
 def mojibake(text: str) -> int:
     """Signs of bytes read in the wrong encoding: a control character (C1, never in real text,
     counts 100), a symbol between two letters ("creci—", "Espa–a"), a capital right after a small
-    letter ("cafŽ"), a letter between digits ("23Ð16")."""
+    letter ("cafŽ"), a letter between digits ("23Ð16"), a symbol stuck to a word ("canci√≥n")."""
     bad = 0
     for i, c in enumerate(text):
         if c < "\x80":
@@ -116,7 +122,9 @@ def mojibake(text: str) -> int:
         between_letters = before.isalpha() and after.isalpha() and not c.isalpha() and c not in _IN_WORD
         capital_inside = c.isupper() and before.isalpha() and before.islower()
         between_digits = c.isalpha() and before.isdigit() and after.isdigit()  # "23Ð16" for "23–16"
-        bad += between_letters or capital_inside or between_digits
+        # A symbol stuck to a word ("canci√≥n"); "25°C" is real text.
+        symbol_on_word = unicodedata.category(c)[0] == "S" and c != "°" and (before.isalpha() or after.isalpha())
+        bad += between_letters or capital_inside or between_digits or symbol_on_word
     return bad
 
 

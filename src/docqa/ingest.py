@@ -126,7 +126,7 @@ def build_index(
                 current = None
         staging = layout.new_staging(root)
         try:
-            run = runner or _local(settings, get_embedder)
+            run = runner or _local(settings, get_embedder, tick)
             built = _build_into(staging, current, files, settings, get_embedder, report, tick, run)
             if built is None:  # nothing changed: keep serving the current version as is
                 layout.collect_garbage(root)
@@ -285,9 +285,9 @@ def _builders(staging: Path, current: Path | None) -> dict[str, VectorBuilder]:
     return out
 
 
-def _local(settings: Settings, get_embedder: Callable[[], Embedder]) -> Runner:
+def _local(settings: Settings, get_embedder: Callable[[], Embedder], tick: Progress) -> Runner:
     def run(groups: Iterator[Group]) -> Iterator[Prepared]:
-        return (prepare_group(g, settings.chunk_tokens, get_embedder, settings.chunk_vectors) for g in groups)
+        return (prepare_group(g, settings.chunk_tokens, get_embedder, settings.chunk_vectors, tick) for g in groups)
 
     return run
 

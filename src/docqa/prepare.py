@@ -51,7 +51,7 @@ def prepare(file: CorpusFile, sha: str, budget: int) -> Pending:
 
 
 def prepare_group(group: Sequence[tuple[CorpusFile, str]], budget: int, get_embedder: Callable[[], Embedder],
-                  chunk_vectors: str) -> Prepared:
+                  chunk_vectors: str, progress: Callable[[str, int, int], None] | None = None) -> Prepared:
     """Read every file of the group, then embed all their texts at once (batches of similar length)."""
     t0 = time.perf_counter()
     pending, unusable, unreadable = [], [], []
@@ -63,12 +63,12 @@ def prepare_group(group: Sequence[tuple[CorpusFile, str]], budget: int, get_embe
         except OSError as err:
             unreadable.append(Skipped(f.rel, f"cannot read file: {err.strerror or err}"))
     t1 = time.perf_counter()
-    chunk_vecs, sentence_vecs, embedded = embed_group(pending, get_embedder, chunk_vectors)
+    chunk_vecs, sentence_vecs, embedded = embed_group(pending, get_embedder, chunk_vectors, progress)
     return Prepared(pending, chunk_vecs, sentence_vecs, unusable, unreadable, t1 - t0, time.perf_counter() - t1, embedded)
 
 
-def embed_group(pending: list[Pending], get_embedder: Callable[[], Embedder],
-                chunk_vectors: str) -> tuple[np.ndarray, np.ndarray, int]:
+def embed_group(pending: list[Pending], get_embedder: Callable[[], Embedder], chunk_vectors: str,
+                progress: Callable[[str, int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Chunk and sentence vectors, and how many texts were embedded: chunks embedded, or the
     weighted mean of their sentences' (half the texts)."""
     sentences = [s.text for p in pending for s in p.sentences]
@@ -77,9 +77,9 @@ def embed_group(pending: list[Pending], get_embedder: Callable[[], Embedder],
         return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32), 0
     embedder = get_embedder()
     if chunk_vectors == "embedded":
-        both = _embed(embedder, chunks + sentences)
+        both = _embed(embedder, chunks + sentences, progress)
         return both[: len(chunks)], both[len(chunks) :], len(chunks) + len(sentences)
-    sentence_vecs = _embed(embedder, sentences)
+    sentence_vecs = _embed(embedder, sentences, progress)
     return _chunk_means(pending, sentence_vecs), sentence_vecs, len(sentences)
 
 
@@ -98,8 +98,9 @@ def _chunk_means(pending: list[Pending], sentence_vecs: np.ndarray) -> np.ndarra
     return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
 
 
-def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """Embed in batches of similar length, so that little of each batch is padding."""
+def _embed(embedder: Embedder, texts: list[str], progress: Callable[[str, int, int], None] | None = None) -> np.ndarray:
+    """Embed in batches of similar length, so that little of each batch is padding; `progress` hears
+    of each batch (one large file is a minute of embedding)."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), 0), np.float32)
     for start in range(0, len(order), EMBED_BATCH):
@@ -108,4 +109,6 @@ def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
         if out.shape[1] == 0:
             out = np.zeros((len(texts), vecs.shape[1]), np.float32)
         out[rows] = vecs
+        if progress is not None:
+            progress("embedding", min(start + EMBED_BATCH, len(order)), len(order))
     return out

@@ -11,9 +11,9 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
-from fakes import FakeEmbedder, ScriptedLLM  # noqa: E402
+from fakes import FakeEmbedder, ScriptedLLM
 
-from docqa import services as services_module  # noqa: E402
+from docqa import services as services_module
 
 
 def _quote(user: str) -> str:
