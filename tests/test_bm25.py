@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from docqa import store as store_module
+from docqa import termstore
 from docqa.lexical import query_terms
 from docqa.retrieve import Retriever
 from docqa.segment import detect_language
@@ -30,13 +30,13 @@ def test_the_commonest_terms_are_left_out_past_the_row_budget(services: Services
             for t in terms}
     rare, common = terms  # "de" is in almost every sentence of the seed article, "delegaciones" in a few
     assert 0 < rows[rare] < rows[common]
-    monkeypatch.setattr(store_module, "ROW_BUDGET", rows[rare] + rows[common] - 1)
+    monkeypatch.setattr(termstore, "ROW_BUDGET", rows[rare] + rows[common] - 1)
     assert store.selective(terms) == [rare]
     assert store.bm25(terms, 5) == store.bm25([rare], 5, every_term=True)
     assert store.bm25(terms, 5, every_term=True) != store.bm25([rare], 5)
-    monkeypatch.setattr(store_module, "ROW_BUDGET", 1)  # the rarest term stays, whatever the budget
+    monkeypatch.setattr(termstore, "ROW_BUDGET", 1)  # the rarest term stays, whatever the budget
     assert store.selective([common, rare]) == [rare]
-    monkeypatch.setattr(store_module, "ROW_BUDGET", rows[rare] + rows[common])
+    monkeypatch.setattr(termstore, "ROW_BUDGET", rows[rare] + rows[common])
     assert store.selective(terms) == terms
 
 

@@ -267,16 +267,16 @@ def test_a_hostile_corpus_indexes_every_good_document_and_skips_the_rest_with_re
 
 
 def test_a_file_deleted_during_the_build_is_skipped_and_the_rest_indexed(services: Services, corpus: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from docqa import ingest
+    from docqa import changes
 
-    real = ingest._sha256
+    real = changes.sha256
 
     def vanish(path: Path) -> str:
         if path.name == "english.txt":
             path.unlink()
         return real(path)
 
-    monkeypatch.setattr(ingest, "_sha256", vanish)
+    monkeypatch.setattr(changes, "sha256", vanish)
     report = services.build()
     assert report.documents == 2 and "cannot read" in {s.path: s.reason for s in report.skipped}["english.txt"]
 

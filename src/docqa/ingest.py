@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -10,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from docqa import layout
+from docqa.changes import Group, changed_files, reuse_copies
 from docqa.chunk import TOKENS_PER_UNIT
 from docqa.config import Settings
 from docqa.embed import Embedder, embedder_id
@@ -22,7 +22,6 @@ from docqa.vecbuild import VectorBuilder
 from docqa.vectors import Spec, VectorIndex
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-Group = list[tuple[CorpusFile, str]]  # files with their hashes
 # Prepares each group, in the order given: here, or on a cluster's workers (docqa.cluster).
 Runner = Callable[[Iterator[Group]], Iterator[Prepared]]
 GROUP_BYTES = 1 << 20  # files are read, embedded and written about a megabyte of text at a time
@@ -69,14 +68,6 @@ def chunking_params(settings: Settings) -> dict[str, object]:
         "segmenter": f"sentencex@{metadata.version('sentencex')}",
         "chunk_vectors": settings.chunk_vectors + ("-sqrt-length" if settings.chunk_vectors == "sentences" else ""),
     }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_index(
@@ -171,11 +162,17 @@ def _build_into(
     known = store.documents()
     present = {f.rel for f in files}
     to_remove = [p for p in known if p not in present]
-    todo, touched = _changed(files, known, store, report)
+    diff = changed_files(files, known, store)
+    todo, touched = diff.todo, diff.touched
+    report.unchanged += diff.unchanged
+    report.skipped.extend(diff.skipped)
     if not (todo or to_remove or touched) and current is not None:
         return _unchanged(store, report)
     builders = _builders(staging, current)
-    todo = _reuse(todo, known, store, builders, report)  # before removals: a renamed file's old rows are its source
+    # Before removals: a renamed file's old rows are its source.
+    todo, reused = reuse_copies(todo, known, store, builders)
+    report.added.extend(reused)
+    report.reused += len(reused)
 
     def drop(path: str) -> None:
         chunk_ids, sentence_ids = store.remove_document(path)
@@ -198,7 +195,7 @@ def _build_into(
         _write(prepared, known, store, builders, drop, report)
         done += len(group)
         tick("indexing", done, len(todo))
-    store.forget_skipped(present)
+    touched = store.forget_skipped(present) or touched
     if not (report.added or report.updated or report.removed or touched) and current is not None:
         for b in builders.values():
             b.discard()
@@ -214,60 +211,6 @@ def _build_into(
     specs = {name: b.finish(staging / name, dim).to_dict() for name, b in builders.items()}
     report.stage_seconds["vectors"] = round(time.perf_counter() - t0, 3)
     return dim, specs
-
-
-def _changed(files: list[CorpusFile], known: dict[str, DocumentRecord], store: Store,
-             report: BuildReport) -> tuple[list[tuple[CorpusFile, str]], bool]:
-    """Files whose bytes changed, with their hashes; a file whose bytes did not is only touched."""
-    todo: list[tuple[CorpusFile, str]] = []
-    touched = False
-    skipped = store.skipped()
-    for f in files:
-        rec = known.get(f.rel)
-        if rec and rec.mtime == f.mtime and rec.size == f.size:
-            report.unchanged += 1
-            continue
-        was = skipped.get(f.rel)
-        if was and was[1:3] == (f.mtime, f.size):  # skipped before and unchanged: not read again
-            report.skipped.append(Skipped(f.rel, was[3]))
-            continue
-        try:
-            sha = _sha256(f.path)
-        except OSError as err:  # deleted or made unreadable since the scan
-            report.skipped.append(Skipped(f.rel, f"cannot read file: {err.strerror or err}"))
-            continue
-        if rec and rec.sha256 == sha:
-            store.touch(f.rel, f.mtime, f.size)  # same bytes, new mtime: nothing to re-embed
-            report.unchanged += 1
-            touched = True
-        elif was and was[0] == sha:
-            store.touch(f.rel, f.mtime, f.size)
-            report.skipped.append(Skipped(f.rel, was[3]))
-            touched = True
-        else:
-            todo.append((f, sha))
-    return todo, touched
-
-
-def _reuse(todo: Group, known: dict[str, DocumentRecord], store: Store, builders: dict[str, VectorBuilder],
-           report: BuildReport) -> Group:
-    """Add new paths whose bytes an indexed document has (a rename, a move, a copy) from that
-    document's rows and vectors, without reading or embedding them; returns the files left to do."""
-    by_sha = {rec.sha256: path for path, rec in known.items()}
-    if not all(b.can_reuse() for b in builders.values()):
-        return todo
-    left: Group = []
-    for f, sha in todo:
-        source = by_sha.get(sha)
-        if source is None or f.rel in known:
-            left.append((f, sha))
-            continue
-        old_chunks, chunks, old_sentences, sentences = store.copy_document(source, f.rel, f.mtime, f.size)
-        builders[layout.VECTORS].reuse(old_chunks, chunks)
-        builders[layout.SENTENCE_VECTORS].reuse(old_sentences, sentences)
-        report.added.append(f.rel)
-        report.reused += 1
-    return left
 
 
 def _unchanged(store: Store, report: BuildReport) -> None:
