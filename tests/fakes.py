@@ -9,8 +9,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from docqa.entail import entail_request
 from docqa.lexical import fold
 from docqa.llm import Completion
+
+CHECK_OPENING = entail_request("", [""]).split(":", 1)[0] + ": "  # "Source: ", where a check prompt opens
 
 
 class FakeEmbedder:
@@ -40,28 +43,34 @@ class FakeEmbedder:
 
 
 class ScriptedLLM:
-    """Replies with `script(user_message)`, streamed a few characters at a time; records prompts.
+    """Replies with `script(user_message)`, streamed a few characters at a time; records prompts. An
+    entailment check is answered by `check` ("Yes" unless given) and recorded apart, in `checks`.
     `watch_prob` is the NOT_FOUND probability each completion reports (else 1 for a NOT_FOUND reply)."""
 
     id = "fake-llm"
 
-    def __init__(self, script, watch_prob: float | None = None, delay: float = 0.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, script, watch_prob: float | None = None, delay: float = 0.0, check=None) -> None:  # type: ignore[no-untyped-def]
         self.script = script
+        self.check = check or (lambda user: "Yes")  # the reply to an entailment check
         self.watch_prob = watch_prob
         self.delay = delay  # seconds per piece, for tests of concurrent answers
         self.prompts: list[str] = []
         self.earlier: list[list[tuple[str, str]]] = []  # the earlier turns of each call
+        self.checks: list[str] = []  # the entailment checks' prompts, kept apart from the drafts
 
     def complete(self, system: str, user: str, max_tokens: int, watch: str = "", earlier=()) -> Completion:  # type: ignore[no-untyped-def]
-        self.prompts.append(user)
-        self.earlier.append(list(earlier))
+        if user.startswith(CHECK_OPENING):
+            self.checks.append(user)
+        else:
+            self.prompts.append(user)
+            self.earlier.append(list(earlier))
         return Completion(lambda c: self._pieces(c, system, user, watch))
 
     def _pieces(self, c: Completion, system: str, user: str, watch: str):  # type: ignore[no-untyped-def]
         c.prompt_tokens = len((system + user).split())
-        reply = self.script(user)
+        reply = self.check(user) if user.startswith(CHECK_OPENING) else self.script(user)
         c.watch_prob = 1.0 if watch and reply.startswith(watch) else 0.0
-        if self.watch_prob is not None and watch:
+        if self.watch_prob is not None and watch and not user.startswith(CHECK_OPENING):
             c.watch_prob = self.watch_prob(user) if callable(self.watch_prob) else self.watch_prob
         for i in range(0, len(reply), 4):
             if self.delay:

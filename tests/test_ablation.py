@@ -60,7 +60,7 @@ def test_ablation_reports_each_guard_the_ceiling_and_the_filter(run, corpus: Pat
     # Without the names check the answer about Canada's delegations stands, wrongly: the check withdrew it.
     assert report["guards"]["names"]["wrong_withdrawn"] == 0 and report["guards"]["names"]["false_abstention_change"] > 0
     # The replays reuse the recorded drafts: the model saw each distinct prompt once.
-    assert report["model_calls"] == len({p for p in llm.prompts if "Helpful Answer:" not in p})
+    assert report["model_calls"] == len({p for p in [*llm.prompts, *llm.checks] if "Helpful Answer:" not in p})
     assert report["filter"]["draft_ceiling"] == 1.0 and report["no_guards"]["abstention_rate"] == 0.0
     assert report["baseline"]["answer_accuracy"] == 1.0 and report["baseline"]["abstention_rate"] == 0.5
 

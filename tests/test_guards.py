@@ -41,8 +41,9 @@ class World:
         return self.services("seed", {"seed.txt": SEED.read_text("utf-8"), "notas.md": NOTAS})
 
     def ask(self, services: Services, policy: Policy, script: Callable[[str], str], question: str,
-            gate: tuple[float, float] | None = None, watch_prob: float | None = None) -> tuple[Answer, ScriptedLLM]:
-        llm = ScriptedLLM(script, watch_prob=watch_prob)
+            gate: tuple[float, float] | None = None, watch_prob: float | None = None,
+            check: Callable[[str], str] | None = None) -> tuple[Answer, ScriptedLLM]:
+        llm = ScriptedLLM(script, watch_prob=watch_prob, check=check)
         return Asker(services.reader, services.embedder(), lambda: llm, gate=gate, policy=policy).ask(question), llm
 
 
@@ -76,6 +77,13 @@ def not_found(w: World, p: Policy) -> bool:
 def support(w: World, p: Policy) -> bool:
     [claim] = verify([("El banquete fue delicioso.", (1,))], "es", ["Acordaron reunirse en Washington."], None, None, policy=p)
     return not claim.supported
+
+
+def entailed(w: World, p: Policy) -> bool:
+    reply = lambda u: f"Joe Biden envió la delegación de Estados Unidos a México [{source_number(u, 'Biden')}]."
+    # The check: the model says the cited sentence does not state the claim.
+    answer, _ = w.ask(w.seed(), p, reply, "¿Quién envió la delegación de Estados Unidos a México?", check=lambda u: "No")
+    return answer.abstained and "supported" in answer.reason
 
 
 def unsourced(w: World, p: Policy) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from docqa.checks import PASSED_OVER_WHY, only_names_held
 from docqa.compose import abstain, compose
 from docqa.embed import Embedder
+from docqa.entail import Entailment
 from docqa.events import (
     CHECKING,
     PASSED_OVER,
@@ -178,7 +179,10 @@ class Asker:
             # follow-up: its standalone query is long, so the checks stay those across languages.
             asked_in = _AskedIn(llm, case.question, source) if source and case.query == case.question and policy.on("question_translation") else None
             yield Status(CHECKING)
-            answer, why = compose(raw, case, reader, self._embedder, policy, asked_in)
+            entails = Entailment(llm)
+            answer, why = compose(raw, case, reader, self._embedder, policy, asked_in, entails)
+            if entails.scores:
+                diagnosis["signals"]["entailed_no"] = entails.scores  # type: ignore[index]
             if attempt == 1 and why == PASSED_OVER_WHY and policy.on("retry"):
                 # Ask once more from only the sentences that name what the question asks about.
                 ranked = rerank(self.reranker, case.query, list(case.hits))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
+from docqa import entail
 from docqa.checks import withdrawal
 from docqa.embed import Embedder
 from docqa.events import Case
@@ -24,6 +26,7 @@ def abstain(lang: str, reason: str) -> Answer:
 
 def compose(
     raw: str, case: Case, reader: IndexReader, embedder: Embedder, policy: Policy, asked_in: Callable[[], str] | None,
+    entails: Callable[[str, Sequence[str]], float] | None = None,
 ) -> tuple[Answer, str]:
     """The verified answer to the draft `raw`, and why it was withdrawn ("" when it stands)."""
     parsed = parse(raw, case.lang)
@@ -36,6 +39,8 @@ def compose(
     said = ["" if t else h.text for h, t in zip(case.evidence, titled)]
     # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
     claims = verify(parsed, case.lang, said, claim_vecs, ev_vecs, texts, case.question, case.doc_langs(), policy)
+    if entails is not None and policy.on("entailed"):
+        claims = [_entailed(c, said, entails) for c in claims]
     if not claims or not any(c.supported for c in claims):
         why = "no answer sentence is supported by the documents"
         return abstain(case.lang, why), why
@@ -44,6 +49,15 @@ def compose(
     if why:
         return abstain(case.lang, why), why
     return _cited(claims, case.evidence, case.lang, policy), ""
+
+
+def _entailed(claim: Claim, said: Sequence[str], entails: Callable[[str, Sequence[str]], float]) -> Claim:
+    """The claim, withdrawn when the model says its cited sentences do not state it."""
+    if not claim.supported or not claim.cited:
+        return claim
+    if entails(claim.text, [said[e - 1] for e in claim.cited if said[e - 1]]) >= entail.ENTAIL_BAR:
+        return replace(claim, supported=False)
+    return claim
 
 
 def _cited(claims: Sequence[Claim], evidence: Sequence[Hit], lang: str, policy: Policy) -> Answer:
