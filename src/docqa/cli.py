@@ -129,7 +129,8 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
         return
     echo(
         f"{report.documents} documents, {report.chunks} chunks, {report.sentences} sentences "
-        f"(added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"(added {len(report.added)}" + (f" of which {report.reused} moved or copied, not embedded again" if report.reused else "")
+        + f", updated {len(report.updated)}, removed {len(report.removed)}, "
         f"unchanged {report.unchanged}, skipped {len(report.skipped)}) in {report.seconds:.1f} s"
         + (f", {report.embedded_chunks / report.seconds:.0f} texts/s" if report.embedded_chunks and report.seconds else "")
     )
