@@ -6,15 +6,20 @@ from html import escape
 
 import streamlit as st
 
+from docqa.answer import Token, Turn
 from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
-from docqa.embed import EmbedderError
-from docqa.events import Token
-from docqa.followup import Turn
-from docqa.models import ModelChoiceError
-from docqa.present import Progress, abstention_hint
-from docqa.render import answer_markdown, document_html, inert, location, passage_html
-from docqa.services import Services
-from docqa.uploads import save_uploads
+from docqa.index import save_uploads
+from docqa.interfaces import (
+    Progress,
+    Services,
+    abstention_hint,
+    answer_markdown,
+    document_html,
+    inert,
+    location,
+    passage_html,
+)
+from docqa.models import EmbedderError, ModelChoiceError
 
 st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
 

@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # model hubs are unreachable; neve
 from fakes import FakeEmbedder
 
 from docqa.config import load_settings
-from docqa.services import Services
+from docqa.interfaces.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval"

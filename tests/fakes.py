@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from docqa.entail import entail_request
-from docqa.lexical import fold
-from docqa.llm import Completion
+from docqa.answer.entail import entail_request
+from docqa.index.lexical import fold
+from docqa.models.llm import Completion
 
 CHECK_OPENING = entail_request("", [""]).split(":", 1)[0] + ": "  # "Source: ", where a check prompt opens
 
@@ -87,5 +87,5 @@ def source_number(user: str, needle: str) -> int:
 
 
 def seen(markdown: str) -> str:
-    """What a reader sees of docqa's inert Markdown (docqa.render.inert): escapes and joiners gone."""
+    """What a reader sees of docqa's inert Markdown (docqa.interfaces.render.inert): escapes and joiners gone."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

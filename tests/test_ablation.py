@@ -9,11 +9,12 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeEmbedder, ScriptedLLM, source_number
 
-from docqa import cli, services
-from docqa.ablation import MemoLLM, Outcome, fit_not_found_bar, guard_effect
-from docqa.guards import NAMES
-from docqa.models import ModelInfo
-from docqa.profile import Profile, load_profile
+from docqa import cli
+from docqa.answer.guards import NAMES
+from docqa.interfaces import services
+from docqa.measure.ablation import MemoLLM, Outcome, fit_not_found_bar, guard_effect
+from docqa.models.choice import ModelInfo
+from docqa.models.profile import Profile, load_profile
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024"
 QUESTIONS = [

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer import Asker
-from docqa.events import Token
-from docqa.followup import Turn, is_followup, standalone
-from docqa.guards import EVERY, Policy
-from docqa.prompt import ABSTAIN
-from docqa.services import Services
-from docqa.verify import names_absent, novel_support, parse
+from docqa.answer.answer import Asker
+from docqa.answer.events import Token
+from docqa.answer.followup import Turn, is_followup, standalone
+from docqa.answer.guards import EVERY, Policy
+from docqa.answer.prompt import ABSTAIN
+from docqa.answer.verify import names_absent, novel_support, parse
+from docqa.interfaces.services import Services
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
 BLINKEN = "encabezada por el secretario de Estado, Antony Blinken"
@@ -132,7 +132,7 @@ def test_parse_markers() -> None:
 
 
 def test_semantic_support_is_shifted_across_languages() -> None:
-    from docqa.verify import semantic_support
+    from docqa.answer.verify import semantic_support
 
     assert semantic_support(0.78) == 0.0 and semantic_support(0.78, same_language=False) > 0.0
     assert semantic_support(0.95) == semantic_support(0.95, same_language=False) == 1.0
@@ -157,7 +157,7 @@ def test_reranker_seam_reorders_the_evidence(services: Services) -> None:
 
 
 def test_claim_with_a_name_absent_from_the_document_is_unsupported(services: Services) -> None:
-    from docqa.verify import unsourced_details
+    from docqa.answer.verify import unsourced_details
 
     assert unsourced_details("La sede de Uni Electronics está en Lincolnshire.", ["Zenith Electronics tiene sede en Lincolnshire."]) == ["Uni"]
     assert unsourced_details("Se reunirán en Washington en enero de 2024.", ["Acordaron reunirse en Washington en enero de 2024."]) == []
@@ -211,7 +211,7 @@ def test_names_absent_ignores_sentence_initial_capitals() -> None:
 
 
 def test_claim_citing_a_neighbour_is_re_cited_to_the_sentence_with_its_new_words() -> None:
-    from docqa.verify import verify
+    from docqa.answer.verify import verify
 
     evidence = ["Las delegaciones se reunieron en la Ciudad de México.", "Volverán a reunirse en Washington en enero."]
     # The claim shares enough words with [1] to keep that citation; only [2] states "Washington".
@@ -251,7 +251,7 @@ def test_answer_from_a_document_about_something_else_abstains(tmp_path, fake) ->
 
 
 def test_topic_coverage_weighs_the_rarer_words_more() -> None:
-    from docqa.verify import topic_coverage, topic_terms
+    from docqa.answer.verify import topic_coverage, topic_terms
 
     assert topic_terms("¿Cuántos nietos tuvo el rey Luis VII?", "es") == ["niet", "rey", "luis", "vii"]
     # 100 sentences: "rey" is everywhere, "nietos" in one. Missing the rare word sinks the share.
@@ -276,7 +276,7 @@ def test_sentence_frequencies_count_in_the_corpus_and_in_chosen_documents(servic
 
 
 def test_unfamiliar_terms_are_the_words_no_dictionary_knows() -> None:
-    from docqa.verify import unfamiliar_terms
+    from docqa.answer.verify import unfamiliar_terms
 
     assert list(unfamiliar_terms("¿Qué es picanha y cómo prepararla?", "es").values()) == ["picanha"]
     # Inflected, borrowed and question words are known; numbers are written too many ways to judge.
@@ -285,7 +285,7 @@ def test_unfamiliar_terms_are_the_words_no_dictionary_knows() -> None:
 
 
 def test_unfamiliar_terms_consult_dictionaries_only_for_the_terms_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from docqa import verify
+    from docqa.answer import verify
 
     looked_up: list[str] = []
     monkeypatch.setattr(verify, "_known", lambda word, lang: looked_up.append(word) or False)
@@ -368,7 +368,7 @@ def test_a_question_about_what_is_not_so_needs_a_source_that_denies_something(tm
 
 
 def test_negation_words_count_on_each_side() -> None:
-    from docqa.verify import negation_unsupported
+    from docqa.answer.verify import negation_unsupported
 
     assert negation_unsupported("What can't be solved?", ["Every problem can be solved."])
     assert not negation_unsupported("What can't be solved?", ["It was solved without a computer."])
@@ -379,7 +379,7 @@ def test_negation_words_count_on_each_side() -> None:
 
 
 def test_across_languages_only_names_no_dictionary_knows_must_be_in_the_cited_passages() -> None:
-    from docqa.verify import unfamiliar_names_absent
+    from docqa.answer.verify import unfamiliar_names_absent
 
     passage = ["Manning, de 39 años, jugó su último partido con los Broncos."]
     # "Gallicans" is in no dictionary and not in the passage: the answer is about something else.
@@ -415,7 +415,7 @@ def test_a_document_title_alone_supports_no_claim(tmp_path, fake) -> None:  # ty
 
 
 def test_a_number_the_source_writes_as_a_word_is_sourced() -> None:
-    from docqa.verify import unsourced_details
+    from docqa.answer.verify import unsourced_details
 
     source = ["Lady Gaga, la seis veces ganadora del Grammy, cantó el himno."]
     assert unsourced_details("Lady Gaga ha ganado 6 premios Grammy.", source) == []
@@ -425,7 +425,7 @@ def test_a_number_the_source_writes_as_a_word_is_sourced() -> None:
 
 
 def test_an_answer_about_another_nth_than_the_question_asks_abstains() -> None:
-    from docqa.verify import ordinal_contradicted
+    from docqa.answer.verify import ordinal_contradicted
 
     second = ["La ganadora de la segunda temporada fue Tyra Sanchez."]
     assert ordinal_contradicted("¿Quién ganó la séptima temporada?", second)
@@ -447,7 +447,7 @@ def test_the_model_swapping_an_ordinal_abstains(tmp_path, fake) -> None:  # type
 
 
 def test_a_small_number_is_written_as_the_cited_sentence_writes_it() -> None:
-    from docqa.numerals import as_sources_write
+    from docqa.answer.numerals import as_sources_write
 
     gaga = ["Lady Gaga, la seis veces ganadora del Grammy, cantó el himno."]
     assert as_sources_write("Lady Gaga ha ganado 6 premios Grammy.", gaga, "es") == "Lady Gaga ha ganado seis premios Grammy."
@@ -471,7 +471,7 @@ def test_the_answer_quotes_a_number_as_its_source_does(tmp_path, fake) -> None: 
 
 
 def test_an_aside_from_the_models_own_knowledge_is_dropped_and_the_rest_kept() -> None:
-    from docqa.verify import verify
+    from docqa.answer.verify import verify
 
     source = "Los Angeles Rams y Los Angeles Chargers son equipos de la NFL."
     glossed = "Los Angeles Rams son equipos de la NFL (National Football League)."

@@ -8,9 +8,9 @@ import pytest
 from fakes import FakeEmbedder, ScriptedLLM, seen, source_number
 from streamlit.testing.v1 import AppTest
 
-from docqa import services as services_module
 from docqa.config import load_settings
-from docqa.services import Services
+from docqa.interfaces import services as services_module
+from docqa.interfaces.services import Services
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -60,7 +60,7 @@ def test_status_in_sidebar(app: AppTest) -> None:
 
 
 def test_the_sidebar_names_the_model_and_warns_when_it_is_uncalibrated(monkeypatch: pytest.MonkeyPatch, app: AppTest) -> None:
-    from docqa.profile import Profile
+    from docqa.models.profile import Profile
 
     monkeypatch.setattr(Services, "profile", lambda self: Profile("fake"))
     monkeypatch.setattr(Services, "model_line", lambda self: "fake.gguf, uncalibrated: the NOT_FOUND guard is off")
@@ -148,7 +148,7 @@ def test_an_empty_question_in_the_chat_says_what_to_do(app: AppTest) -> None:
 def test_a_damaged_index_is_a_message_with_the_fix_on_the_page(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> None:
     import streamlit as st
 
-    from docqa import layout
+    from docqa.index import layout
 
     _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
     Services(load_settings()).build()

@@ -6,11 +6,11 @@ import sqlite3
 
 import pytest
 
-from docqa import termstore
-from docqa.lexical import query_terms
-from docqa.retrieve import Retriever
-from docqa.segment import detect_language
-from docqa.services import Services
+from docqa.index import termstore
+from docqa.index.lexical import query_terms
+from docqa.index.segment import detect_language
+from docqa.interfaces.services import Services
+from docqa.search.retrieve import Retriever
 
 
 def test_every_term_is_kept_on_a_small_corpus(services: Services) -> None:

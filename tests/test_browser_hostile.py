@@ -19,7 +19,7 @@ from fakes import FakeEmbedder
 from test_browser import ARTIFACTS, CHROMIUM, _answered, _free_port, _submit
 
 from docqa.config import load_settings
-from docqa.services import Services
+from docqa.interfaces.services import Services
 
 pytestmark = pytest.mark.slow
 

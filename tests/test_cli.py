@@ -9,10 +9,11 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeEmbedder
 
-from docqa import cli, services
+from docqa import cli
 from docqa.config import load_settings
-from docqa.profile import Profile
-from docqa.services import Services
+from docqa.interfaces import services
+from docqa.interfaces.services import Services
+from docqa.models.profile import Profile
 
 
 @pytest.fixture

@@ -18,16 +18,16 @@ import pytest
 from click.testing import CliRunner
 from conftest import EVAL, SEED
 
-from docqa import localray
-from docqa.cli import main
-from docqa.cluster import PART_BYTES, Shipped, Worker, _parts, join
 from docqa.config import load_settings
-from docqa.ingest import BuildReport
-from docqa.layout import current_version
-from docqa.prepare import prepare_group
-from docqa.reader import IndexReader
-from docqa.scan import scan_corpus
-from docqa.services import Services
+from docqa.index import localray
+from docqa.index.cluster import PART_BYTES, Shipped, Worker, _parts, join
+from docqa.index.ingest import BuildReport
+from docqa.index.layout import current_version
+from docqa.index.prepare import prepare_group
+from docqa.index.reader import IndexReader
+from docqa.index.scan import scan_corpus
+from docqa.interfaces.commands import main
+from docqa.interfaces.services import Services
 
 XQUAD_ES = EVAL / "xquad" / "corpus" / "es"
 
@@ -120,7 +120,7 @@ def _same_index(a: Path, b: Path) -> None:
 def test_a_ray_build_of_xquad_equals_the_local_build(cluster, local_xquad, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from docqa.retrieve import Retriever
+    from docqa.search.retrieve import Retriever
 
     services = Services(_settings(XQUAD_ES, tmp_path / "index"))
     report = services.build(ray=cluster.address)
@@ -198,7 +198,7 @@ def test_a_worker_killed_mid_build_is_retried_and_the_result_equals_the_local_bu
 
 @pytest.mark.slow
 def test_the_cluster_going_away_ends_the_build_clearly_and_the_old_index_serves(cluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from docqa.cluster import ClusterError
+    from docqa.index.cluster import ClusterError
 
     if not XQUAD_ES.is_dir():
         pytest.skip("../shared/eval/xquad is absent")
@@ -223,7 +223,7 @@ def test_the_cluster_going_away_ends_the_build_clearly_and_the_old_index_serves(
 
 
 def test_an_unreachable_cluster_address_fails_at_once_with_the_fix() -> None:
-    from docqa.cluster import ClusterError, _connect
+    from docqa.index.cluster import ClusterError, _connect
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))

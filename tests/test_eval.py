@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeEmbedder, ScriptedLLM, source_number
 
-from docqa import cli, services
-from docqa.profile import Profile
+from docqa import cli
+from docqa.interfaces import services
+from docqa.models.profile import Profile
 
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024"
 

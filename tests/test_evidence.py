@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer import Asker
-from docqa.evidence import with_context
-from docqa.retrieve import Retriever
-from docqa.services import Services
+from docqa.answer.answer import Asker
+from docqa.answer.evidence import with_context
+from docqa.interfaces.services import Services
+from docqa.search.retrieve import Retriever
 
 
 def test_context_adds_each_best_sentences_neighbours_as_sentences_of_their_own(services: Services) -> None:

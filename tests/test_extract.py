@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docqa.extract import SkipFile, extract
+from docqa.index.extract import SkipFile, extract
 
 TEXT = "Las delegaciones se reunirán en Washington. ¿Cuándo? En enero."
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder, ScriptedLLM, source_number
 
-from docqa.answer import Asker
+from docqa.answer.answer import Asker
+from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
+from docqa.answer.translate import QUESTION_REQUEST_OPENING
+from docqa.answer.verify import verify
 from docqa.config import load_settings
-from docqa.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
-from docqa.services import Services
-from docqa.translate import QUESTION_REQUEST_OPENING
+from docqa.interfaces.services import Services
 from docqa.types import Answer
-from docqa.verify import verify
 
 CALIBRATED = Policy(frozenset(), not_found_prob=0.02)  # every guard on, even those off by default
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "mexico-eu-migracion-2024.txt"

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from fakes import ScriptedLLM, seen, source_number
 
-from docqa import lexical
-from docqa.answer import Asker
-from docqa.cli import main
-from docqa.extract import SkipFile, decode_text, extract
-from docqa.present import verified_differs
-from docqa.render import answer_markdown, inert, terminal
-from docqa.services import Services
+from docqa.answer.answer import Asker
+from docqa.index import lexical
+from docqa.index.extract import SkipFile, decode_text, extract
+from docqa.interfaces.commands import main
+from docqa.interfaces.present import verified_differs
+from docqa.interfaces.render import answer_markdown, inert, terminal
+from docqa.interfaces.services import Services
 from docqa.types import Answer, AnswerSentence
 
 LINKS = [

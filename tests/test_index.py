@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder
 
-from docqa import layout
-from docqa.ingest import NothingIndexed
-from docqa.reader import IndexReader
-from docqa.services import Services
+from docqa.index import layout
+from docqa.index.ingest import NothingIndexed
+from docqa.index.reader import IndexReader
+from docqa.interfaces.services import Services
 
 
 def test_build_stores_sentences_chunks_and_vectors(services: Services) -> None:
@@ -137,7 +137,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from fakes import FakeEmbedder
 from docqa.config import load_settings
-from docqa.services import Services
+from docqa.interfaces.services import Services
 s = load_settings({{}}).with_overrides(corpus={corpus!r}, index={index!r}, embedder="fake")
 print("building", flush=True)
 Services(s, FakeEmbedder(delay=0.5)).build(rebuild=True)
@@ -194,7 +194,7 @@ def test_a_damaged_index_says_to_rebuild_in_one_line_and_the_rebuild_recovers(se
     from click.testing import CliRunner
 
     from docqa import cli
-    from docqa import services as services_module
+    from docqa.interfaces import services as services_module
 
     services.build()
     _damage(layout.current_version(services.settings.index), kind)
@@ -267,7 +267,7 @@ def test_a_hostile_corpus_indexes_every_good_document_and_skips_the_rest_with_re
 
 
 def test_a_file_deleted_during_the_build_is_skipped_and_the_rest_indexed(services: Services, corpus: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from docqa import changes
+    from docqa.index import changes
 
     real = changes.sha256
 
@@ -302,7 +302,7 @@ def assert_consistent(root: Path) -> None:
 def test_twenty_sigkills_at_random_moments_never_lose_or_corrupt_the_index(services: Services, corpus: Path, fake: FakeEmbedder) -> None:
     import random
 
-    from docqa.retrieve import Retriever
+    from docqa.search.retrieve import Retriever
 
     rng = random.Random(7)
     services.build()
@@ -340,10 +340,10 @@ def test_a_full_disk_during_a_build_is_one_clear_error_and_the_old_index_serves(
     code = (
         "import resource, signal, sys\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-        "from docqa.segment import detect_language; detect_language('hola', 'es')\n"  # its model unpacks to a temp file
+        "from docqa.index.segment import detect_language; detect_language('hola', 'es')\n"  # its model unpacks to a temp file
         "resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "import fakes, docqa.services as s\n"
+        "import fakes, docqa.interfaces.services as s\n"
         "s.load_embedder = lambda spec, threads: fakes.FakeEmbedder()\n"
         "from docqa.cli import main\n"
         f"main(['index', '--corpus', {str(corpus)!r}, '--index', {str(services.settings.index)!r}, '--embedder', 'fake'])\n"

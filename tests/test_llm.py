@@ -9,12 +9,12 @@ from typing import ClassVar
 import pytest
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer import Asker
-from docqa.chat import CHATML, FALLBACK, FROM_GGUF, ChatFormat, chat_format
-from docqa.events import Token
-from docqa.guards import Policy
-from docqa.llm import LlamaCppLLM
-from docqa.services import Services
+from docqa.answer.answer import Asker
+from docqa.answer.events import Token
+from docqa.answer.guards import Policy
+from docqa.interfaces.services import Services
+from docqa.models.chat import CHATML, FALLBACK, FROM_GGUF, ChatFormat, chat_format
+from docqa.models.llm import LlamaCppLLM
 
 TEMPLATES = Path(__file__).parent / "templates"
 SPECIAL = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docqa import llmfile
+from docqa.models import llmfile
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from docqa.chunk import estimate_tokens, make_chunks
-from docqa.segment import detect_language, split_sentences, title
+from docqa.index.chunk import estimate_tokens, make_chunks
+from docqa.index.segment import detect_language, split_sentences, title
 from docqa.types import Document
 
 

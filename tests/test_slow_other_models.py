@@ -13,11 +13,11 @@ from conftest import SEED
 from fakes import FakeEmbedder
 
 from docqa import cli
-from docqa.chat import FALLBACK, FROM_GGUF
+from docqa.answer.prompt import SYSTEM
 from docqa.config import load_settings
-from docqa.llm import LlamaCppLLM
-from docqa.prompt import SYSTEM
-from docqa.services import Services
+from docqa.interfaces.services import Services
+from docqa.models.chat import FALLBACK, FROM_GGUF
+from docqa.models.llm import LlamaCppLLM
 
 pytestmark = pytest.mark.slow
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fakes import ScriptedLLM, source_number
 from test_answer import _services_over
 
-from docqa.answer import Asker
-from docqa.guards import EVERY
-from docqa.lexical import terms_found
-from docqa.translate import QUESTION_REQUEST_OPENING
+from docqa.answer.answer import Asker
+from docqa.answer.guards import EVERY
+from docqa.answer.translate import QUESTION_REQUEST_OPENING
+from docqa.index.lexical import terms_found
 
 # One document on grapes: breeding at its start, winemaking far below it (beyond the ±250 characters
 # the checks read around a cited sentence), with unrelated sentences between.

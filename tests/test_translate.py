@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer import Asker
-from docqa.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
-from docqa.guards import EVERY
-from docqa.services import Services
-from docqa.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
+from docqa.answer.answer import Asker
+from docqa.answer.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
+from docqa.answer.guards import EVERY
+from docqa.answer.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
+from docqa.interfaces.services import Services
 
 QUESTION = "Where will the delegations meet again?"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docqa.render import answer_markdown, document_html, passage_html
-from docqa.store import SentenceRow
+from docqa.index.store import SentenceRow
+from docqa.index.uploads import safe_name, save_upload
+from docqa.interfaces.render import answer_markdown, document_html, passage_html
 from docqa.types import Answer, AnswerSentence
-from docqa.uploads import safe_name, save_upload
 
 
 def test_safe_names() -> None:
@@ -30,7 +30,7 @@ def test_upload_rejections_and_no_overwrite(tmp_path: Path) -> None:
 
 
 def test_too_many_uploads_at_once_are_all_rejected_with_the_way_round(tmp_path: Path) -> None:
-    from docqa.uploads import MAX_FILES, save_uploads
+    from docqa.index.uploads import MAX_FILES, save_uploads
 
     corpus = tmp_path / "corpus"
     batch = [(f"n{i}.txt", b"texto") for i in range(MAX_FILES + 1)]

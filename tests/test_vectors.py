@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docqa import layout, vectors
-from docqa.retrieve import Retriever
-from docqa.services import Services
-from docqa.vecbuild import VectorBuilder
-from docqa.vectors import FLAT, HNSW, IVF, RETRAIN_GROWTH, VectorIndex
+from docqa.index import layout, vectors
+from docqa.index.vecbuild import VectorBuilder
+from docqa.index.vectors import FLAT, HNSW, IVF, RETRAIN_GROWTH, VectorIndex
+from docqa.interfaces.services import Services
+from docqa.search.retrieve import Retriever
 
 
 def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -115,7 +115,7 @@ def test_a_build_past_the_size_records_its_index_and_answers(services: Services,
 
 
 def test_a_chunks_vector_is_the_weighted_mean_of_its_sentences(services: Services) -> None:
-    from docqa.chunk import estimate_tokens
+    from docqa.index.chunk import estimate_tokens
 
     services.build()
     reader = services.reader()

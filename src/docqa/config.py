@@ -36,7 +36,11 @@ class Settings:
         return replace(self, **clean)  # type: ignore[arg-type]
 
 
-class SettingsError(ValueError):
+class UserError(Exception):
+    """A failure the user can fix: its message says what went wrong and how to fix it, in one line."""
+
+
+class SettingsError(UserError, ValueError):
     """A DOCQA_* value docqa cannot use; the message names the variable and what it accepts."""
 
 

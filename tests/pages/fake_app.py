@@ -13,7 +13,7 @@ sys.path.insert(0, str(TESTS))
 
 from fakes import FakeEmbedder, ScriptedLLM
 
-from docqa import services as services_module
+from docqa.interfaces import services as services_module
 
 
 def _quote(user: str) -> str:

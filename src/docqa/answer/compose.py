@@ -1,0 +1,83 @@
+"""From the model's draft to the Answer: verify each claim, apply the withdrawal checks, number the citations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from docqa.answer import entail
+from docqa.answer.checks import withdrawal
+from docqa.answer.events import Case
+from docqa.answer.guards import Policy
+from docqa.answer.numerals import as_sources_write
+from docqa.answer.prompt import abstention
+from docqa.answer.verify import Claim, parse, verify
+from docqa.index import IndexReader, title
+from docqa.models import Embedder
+from docqa.types import Answer, AnswerSentence, Citation, Hit
+
+
+def abstain(lang: str, reason: str) -> Answer:
+    return Answer(abstention(lang), True, lang, reason=reason)
+
+
+def compose(
+    raw: str, case: Case, reader: IndexReader, embedder: Embedder, policy: Policy, asked_in: Callable[[], str] | None,
+    entails: Callable[[str, Sequence[str]], float] | None = None,
+) -> tuple[Answer, str]:
+    """The verified answer to the draft `raw`, and why it was withdrawn ("" when it stands)."""
+    parsed = parse(raw, case.lang)
+    claim_vecs = embedder.embed_queries([text for text, _ in parsed]) if parsed else None
+    # A document's title line says nothing by itself (each evidence line carries its title anyway);
+    # cited alone, it "supported" any claim about the subject, so it supports nothing.
+    titled = [_is_title(h) for h in case.evidence]
+    ev_vecs = np.stack([reader.sentence_vectors.vector(h.sentence_id) * (0.0 if t else 1.0) for h, t in zip(case.evidence, titled)])
+    texts = [case.docs[h.doc_path].text for h in case.evidence]
+    said = ["" if t else h.text for h, t in zip(case.evidence, titled)]
+    # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
+    claims = verify(parsed, case.lang, said, claim_vecs, ev_vecs, texts, case.question, case.doc_langs(), policy)
+    if entails is not None and policy.on("entailed"):
+        claims = [_entailed(c, said, entails) for c in claims]
+    if not claims or not any(c.supported for c in claims):
+        why = "no answer sentence is supported by the documents"
+        return abstain(case.lang, why), why
+    cited = {e for c in claims if c.supported for e in c.cited}
+    why = withdrawal(case, cited, [c.text for c in claims], reader, asked_in, policy)
+    if why:
+        return abstain(case.lang, why), why
+    return _cited(claims, case.evidence, case.lang, policy), ""
+
+
+def _entailed(claim: Claim, said: Sequence[str], entails: Callable[[str, Sequence[str]], float]) -> Claim:
+    """The claim, withdrawn when the model says its cited sentences do not state it."""
+    if not claim.supported or not claim.cited:
+        return claim
+    if entails(claim.text, [said[e - 1] for e in claim.cited if said[e - 1]]) >= entail.ENTAIL_BAR:
+        return replace(claim, supported=False)
+    return claim
+
+
+def _cited(claims: Sequence[Claim], evidence: Sequence[Hit], lang: str, policy: Policy) -> Answer:
+    """The answer text with citations renumbered in order of first use."""
+    numbering: dict[int, int] = {}  # evidence index -> citation number
+    sentences = []
+    for c in claims:
+        ns = tuple(numbering.setdefault(e, len(numbering) + 1) for e in c.cited)
+        text = c.text
+        if policy.on("numbers"):
+            text = as_sources_write(text, [evidence[e - 1].text for e in c.cited], lang)
+        sentences.append(AnswerSentence(text, ns, c.supported))
+    citations = tuple(
+        Citation(n, evidence[e - 1].doc_path, evidence[e - 1].text, evidence[e - 1].start, evidence[e - 1].end,
+                 evidence[e - 1].page, max((c.support for c in claims if e in c.cited), default=0.0))
+        for e, n in sorted(numbering.items(), key=lambda kv: kv[1])
+    )
+    text = " ".join(s.text + "".join(f" [{n}]" for n in s.citations) for s in sentences)
+    return Answer(text, False, lang, citations, tuple(sentences))
+
+
+def _is_title(hit: Hit) -> bool:
+    """The document's heading line ("Normans", "Super Bowl 50"), retrieved like any sentence."""
+    return hit.start == 0 and title(hit.text) == hit.text.strip()

@@ -1,0 +1,60 @@
+"""Which sentences the model reads: the best-ranked ones, alone or with the sentences around them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docqa.index import IndexReader, estimate_tokens
+from docqa.types import Hit
+
+# Sentence recall of the gold sentence in the top 3/4/5 against prompt time (~35 tokens/s): up to
+# 5 sentences within ~200 tokens, at least 3 (docs/experiments.md, "Evidence").
+EVIDENCE_TOKENS = 200
+MAX_EVIDENCE, MIN_EVIDENCE = 5, 3
+# How much of its document each of the best sentences brings along: itself (the default), the
+# sentence before it (who "he" is), one either side, or its whole chunk (docs/experiments.md, "Evidence").
+CONTEXTS = {"sentence": (0, 0), "before": (1, 0), "neighbours": (1, 1), "chunk": (-1, -1)}
+CONTEXT_TOKENS = 480  # the most any context may add up to, about 14 s of prompt on 2 cores
+
+
+def select(hits: Sequence[Hit]) -> list[Hit]:
+    """The best sentences that fit the budget, in rank order."""
+    chosen: list[Hit] = []
+    used = 0
+    for hit in hits[:MAX_EVIDENCE]:
+        cost = estimate_tokens(hit.text) + 3
+        if len(chosen) >= MIN_EVIDENCE and used + cost > EVIDENCE_TOKENS:
+            break
+        chosen.append(hit)
+        used += cost
+    return chosen
+
+
+def with_context(evidence: Sequence[Hit], reader: IndexReader, context: str) -> list[Hit]:
+    """Each of the best MIN_EVIDENCE sentences with its context, in document order within a passage
+    and passages in rank order. Every context sentence is numbered on its own, so a citation still
+    points at the one sentence that says it."""
+    before, after = CONTEXTS[context]
+    if (before, after) == (0, 0):
+        return list(evidence)
+    out: list[Hit] = []
+    seen: set[int] = set()
+    used = 0
+    for hit in evidence[:MIN_EVIDENCE]:
+        rows = _around(hit, reader, before, after)
+        fresh = [r for r in rows if r.id not in seen]
+        cost = sum(estimate_tokens(r.text) + 3 for r in fresh)
+        if out and used + cost > CONTEXT_TOKENS:
+            break
+        for r in fresh:
+            seen.add(r.id)
+            out.append(hit if r.id == hit.sentence_id else Hit(r.id, r.chunk_id, r.doc_path, r.text, r.start, r.end, r.page, 0.0))
+        used += cost
+    return out
+
+
+def _around(hit: Hit, reader: IndexReader, before: int, after: int) -> list:  # type: ignore[type-arg]
+    if before < 0:  # the whole chunk
+        ids = reader.store.chunk_sentence_ids([hit.chunk_id]).get(hit.chunk_id, [hit.sentence_id])
+        return reader.store.sentences(ids)
+    return reader.store.neighbours(hit.sentence_id, before, after)

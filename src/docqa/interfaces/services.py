@@ -1,0 +1,182 @@
+"""The one place models are loaded: lazily, once per process, shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from docqa.answer import DEFAULT_OFF, Asker, Policy
+from docqa.config import Settings
+from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, stale_files
+from docqa.models import (
+    LLM,
+    LLM_FILENAME,
+    Embedder,
+    ModelChoiceError,
+    ModelInfo,
+    Profile,
+    chosen_path,
+    describe,
+    load_embedder,
+    load_profile,
+)
+from docqa.search import Reranker
+
+
+class Services:
+    """Holds settings and lazily loaded models; UIs depend on this, not on faiss or llama_cpp."""
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None, profile: Profile | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._llm = llm
+        # An injected model (a test's fake) is uncalibrated unless given a profile.
+        self._profile = profile if profile is not None or llm is None else Profile("injected")
+        self._model: ModelInfo | None = None
+        self._lock = threading.Lock()
+        self._llm_lock = threading.Lock()
+        self._reader: IndexReader | None = None
+        self._reranker: Reranker | None = None
+
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.embedder, self.settings.threads)
+            return self._embedder
+
+    def llm(self) -> LLM:
+        with self._llm_lock:
+            if self._llm is None:
+                from docqa.answer import SYSTEM
+                from docqa.models import LlamaCppLLM
+
+                llm = LlamaCppLLM(chosen_path(self.settings), self.settings.threads)
+                # The evaluated system prefix is kept beside the models, so a cold `docqa ask`
+                # loads it instead of evaluating it again (docs/benchmarks.md, "Answers").
+                llm.warm(SYSTEM, cache=self.settings.models_dir / "cache")
+                self._llm = llm
+            return self._llm
+
+    def model(self) -> ModelInfo:
+        """The chosen model file: its name, template source and calibration."""
+        with self._llm_lock:
+            if self._model is None:
+                self._model = describe(chosen_path(self.settings), self.settings, chosen=True)
+            return self._model
+
+    def model_line(self) -> str:
+        """The chosen model in one line, without assembling or loading anything that is missing."""
+        if self._llm is not None and self._model is None and not hasattr(self._llm, "format"):
+            state = "calibrated" if self.profile().calibrated else "uncalibrated: the NOT_FOUND guard is off"
+            return f"{self._llm.id} (injected), {state}"
+        path = self.settings.llm_path or self.settings.models_dir / LLM_FILENAME
+        if not path.is_file():
+            return f"{path} is not there yet; run `docqa models` (or check DOCQA_LLM)"
+        try:
+            return self.model().summary
+        except ModelChoiceError as err:
+            return str(err)
+
+    def profile(self) -> Profile:
+        if self._profile is None:
+            info = self.model()
+            self._profile = load_profile(info.sha256, self.settings.models_dir)
+        return self._profile
+
+    def policy(self, off: frozenset[str] | None = None) -> Policy:
+        """The guards in force (`guards.DEFAULT_OFF` off, unless `off` says otherwise) with the model's bar."""
+        return Policy(DEFAULT_OFF if off is None else off, self.profile().not_found_prob)
+
+    def warm(self) -> None:
+        """Load what the first question would otherwise wait for (~1.1 s of it): both models, the
+        embedder's first call, the language identifier, and the dictionaries for the languages users
+        ask in most (Spanish, English)."""
+        from docqa.answer import load_dictionaries
+        from docqa.index import detect_language
+
+        self.embedder().embed_queries(["warm-up"])
+        self.llm()
+        detect_language("¿Dónde se reunirán las delegaciones?", "es")
+        load_dictionaries(("es", "en"))
+
+    def with_embedder(self, embedder: Embedder) -> Services:
+        """The same settings and loaded models with another embedder (one that remembers, say)."""
+        other = Services(self.settings, embedder)
+        other._llm, other._profile, other._reranker, other._model = self._llm, self._profile, self._reranker, self._model
+        return other
+
+    def reranker(self) -> Reranker | None:
+        with self._llm_lock:
+            if self._reranker is None and self.settings.reranker:
+                from docqa.search import CrossEncoderReranker
+
+                self._reranker = CrossEncoderReranker(self.settings.reranker, self.settings.threads)
+            return self._reranker
+
+    def asker(self, policy: Policy | None = None, llm: LLM | None = None) -> Asker:
+        """An answerer with `policy` (the model's own by default) and `llm` (the loaded model by default)."""
+        model = self.llm if llm is None else (lambda: llm)
+        calibration = None if policy is not None else (lambda: self.profile().not_found_prob)
+        return Asker(self.reader, self.embedder(), model, reranker=self.reranker(), policy=policy, calibration=calibration,
+                     context=self.settings.context)
+
+    def build(self, rebuild: bool = False, progress: Progress | None = None, ray: str | None = None,
+              workers: int | None = None) -> BuildReport:
+        """Bring the index in line with the corpus; with `ray` ("local" or an address), the changed
+        files are read and embedded on a Ray cluster's workers (docs/scale.md)."""
+        runner = None
+        if ray is not None:
+            from docqa.index import ray_runner
+
+            runner = ray_runner(self.settings, None if ray == "local" else ray, workers)
+        return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress, runner=runner)
+
+    def reader(self) -> IndexReader:
+        """The current index, reopened when a newer build has been published."""
+        from docqa.models import embedder_id
+
+        with self._lock:
+            if self._reader is None or not self._reader.is_latest():
+                self._reader = IndexReader(self.settings.index, embedder_id(self.settings.embedder))
+            return self._reader
+
+    def status(self) -> dict[str, Any]:
+        reader = self.reader()
+        counts = reader.store.counts()
+        stale: list[StaleFile] = stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))
+        return {
+            **counts,
+            "embedder": reader.manifest.embedder_id,
+            "built_at": reader.manifest.built_at,
+            "version": reader.version,
+            "index": str(self.settings.index),
+            "corpus": str(self.settings.corpus),
+            "stale": [{"path": s.path, "change": s.change} for s in stale],
+            # Files the last build could not index, with the reason and the fix; unchanged since.
+            "skipped": [{"path": p, "reason": r[3]} for p, r in sorted(reader.store.skipped().items())
+                        if (self.settings.corpus / p).is_file()],
+            "files": reader.store.catalogue(),
+            "model": self.model_line(),
+            "model_calibrated": self._calibrated(),
+            "vectors": {"chunks": reader.vectors.spec.to_dict(), "sentences": reader.sentence_vectors.spec.to_dict()},
+        }
+
+    def missing_sources(self, paths: list[str]) -> list[str]:
+        """Of the documents `paths` (an answer's citations), those deleted from the corpus since the
+        build: the index still quotes them, but the user cannot open the file any more."""
+        corpus = self.settings.corpus
+        return [p for p in dict.fromkeys(paths) if not (corpus / p).is_file()]
+
+    def _calibrated(self) -> bool:
+        try:
+            return self.profile().calibrated
+        except (ModelChoiceError, OSError):
+            return False
+
+
+def with_embedder(settings: Settings, factory: Callable[[], Embedder]) -> Services:
+    """Services with an injected embedder, for tests and benchmarks."""
+    return Services(settings, factory())

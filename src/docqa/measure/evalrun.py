@@ -1,0 +1,139 @@
+"""`docqa eval`: run a question file through the real pipeline and compute the metrics of ../shared/eval/README.md."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from docqa.answer import Asker, Turn, standalone
+from docqa.index import detect_language
+from docqa.interfaces import Services
+from docqa.measure.evaluate import Question, answer_matches, gold_in, overlaps
+from docqa.search import Retriever
+from docqa.types import Answer
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Tally:
+    answerable: int = 0
+    with_gold: int = 0
+    recalled: int = 0
+    correct: int = 0
+    unanswerable: int = 0
+    abstained_ok: int = 0
+    false_abstained: int = 0
+    answered: int = 0
+    citations: int = 0
+    good_citations: int = 0
+    cited_gold: int = 0
+    answered_any: int = 0  # answers given to any question, for the answer-language check
+    in_language: int = 0
+    ttft: list[float] = field(default_factory=list)
+    total: list[float] = field(default_factory=list)
+
+
+def eval_index_dir(corpus: Path, base: Path = Path("index-eval")) -> Path:
+    """A reusable index folder per corpus, so repeated evals only re-embed what changed."""
+    digest = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
+    return base / f"{corpus.resolve().name}-{digest}"
+
+
+def run_eval(
+    services: Services, questions: list[Question], retrieval_only: bool, progress: Progress,
+    details: list[dict[str, object]] | None = None, asker: Asker | None = None,
+) -> dict[str, object]:
+    """The report's metrics over `questions`; `asker` replaces the default one (another policy or
+    model wrapper), and `details` receives one row per question."""
+    t = Tally()
+    embedder = services.embedder()
+    if asker is None and not retrieval_only:
+        asker = services.asker()
+    for i, q in enumerate(questions):
+        progress(i, len(questions))
+        history: list[Turn] = []
+        if asker is not None:
+            for turn in q.turns[:-1]:
+                prev = asker.ask(turn, history)
+                history.append(Turn.of(turn, prev))
+        query = standalone(q.question, history)
+        retriever = Retriever(services.reader(), embedder)
+        top5 = [c for c, _ in retriever.rank_chunks(query, 5)]
+        texts = services.reader().store.chunk_texts(top5)
+        recalled = q.answerable and bool(q.gold_sentences) and any(gold_in(x, q.gold_sentences) for x in texts)
+        if q.answerable:
+            t.answerable += 1
+            t.with_gold += bool(q.gold_sentences)
+            t.recalled += recalled
+        else:
+            t.unanswerable += 1
+        row: dict[str, object] = {"id": q.id, "type": q.type, "question": q.question, "recalled": recalled}
+        if asker is not None:
+            answer = asker.ask(q.question, history)
+            _score(t, q, answer, row)
+        if details is not None:
+            details.append(row)
+    progress(len(questions), len(questions))
+    return _report(t, len(questions), retrieval_only)
+
+
+def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> None:
+    row.update(answer=answer.text, abstained=answer.abstained, reason=answer.reason, draft=answer.draft,
+               answerable=q.answerable, draft_correct=q.answerable and answer_matches(answer.draft, q.answers),
+               signals=answer.signals, translated_question=answer.translated_question,
+               citations=[c.sentence for c in answer.citations], timings=answer.timings)
+    if answer.timings.get("ttft_s"):
+        t.ttft.append(float(answer.timings["ttft_s"]))
+    t.total.append(float(answer.timings.get("total_s", 0.0)))
+    if not answer.abstained:
+        t.answered_any += 1
+        # "Answer in the language of the question": short answers are ambiguous, so they count as right.
+        t.in_language += detect_language(answer.plain, default=q.lang) == q.lang
+    if not q.answerable:
+        t.abstained_ok += answer.abstained
+        return
+    if answer.abstained:
+        t.false_abstained += 1
+        return
+    correct = answer_matches(answer.text, q.answers)
+    t.correct += correct
+    t.answered += 1
+    good = [c for c in answer.citations if any(overlaps(c.sentence, g) for g in q.gold_sentences)]
+    t.citations += len(answer.citations)
+    t.good_citations += len(good)
+    t.cited_gold += bool(good)
+    row.update(correct=correct, good_citations=len(good))
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def _stats(xs: list[float]) -> tuple[float | None, float | None]:
+    if not xs:
+        return None, None
+    return round(float(np.mean(xs)), 3), round(float(np.percentile(xs, 95)), 3)
+
+
+def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
+    report: dict[str, object] = {"n": n, "answerable": t.answerable, "unanswerable": t.unanswerable,
+                                 "recall_at_5": _ratio(t.recalled, t.with_gold)}
+    if retrieval_only:
+        return report
+    ttft_mean, ttft_p95 = _stats(t.ttft)
+    total_mean, total_p95 = _stats(t.total)
+    report.update(
+        answer_accuracy=_ratio(t.correct, t.answerable),
+        citation_precision=_ratio(t.good_citations, t.citations),
+        citation_recall=_ratio(t.cited_gold, t.answered),
+        abstention_rate=_ratio(t.abstained_ok, t.unanswerable),
+        false_abstention_rate=_ratio(t.false_abstained, t.answerable),
+        answers_in_question_language=_ratio(t.in_language, t.answered_any),
+        ttft_s_mean=ttft_mean, ttft_s_p95=ttft_p95, total_s_mean=total_mean, total_s_p95=total_p95,
+    )
+    return report

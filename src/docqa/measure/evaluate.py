@@ -1,0 +1,118 @@
+"""Question files and the metrics defined in ../shared/eval/README.md."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docqa.config import UserError
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    type: str
+    question: str
+    answers: tuple[str, ...]
+    gold_sentences: tuple[str, ...]
+    turns: tuple[str, ...] = ()
+
+    @property
+    def answerable(self) -> bool:
+        return not self.type.startswith("unanswerable")
+
+
+class QuestionFileError(UserError, ValueError):
+    """A question file that does not follow ../shared/eval/README.md; the message names file, line and field."""
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise QuestionFileError(f"{path}: cannot read it ({err}); give a UTF-8 JSONL question file") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise QuestionFileError(f"{path}:{n}: not valid JSON ({err.msg} at column {err.colno}); one object a line") from None
+        if not isinstance(row, dict):
+            raise QuestionFileError(f"{path}:{n}: a JSON object is expected, got {type(row).__name__}")
+        rows.append((n, row))
+    return rows
+
+
+def _question(path: Path, n: int, r: dict[str, Any], gold: list[str] | None) -> Question:
+    where = f"{path}:{n}"
+
+    def strings(field: str) -> tuple[str, ...]:
+        value = r.get(field) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise QuestionFileError(f"{where}: field '{field}' must be a list of strings")
+        return tuple(value)
+
+    if "id" not in r:
+        raise QuestionFileError(f"{where}: field 'id' is missing")
+    turns = strings("turns")
+    question = r.get("question", turns[-1] if turns else None)  # a conversation's last turn is its question
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionFileError(f"{where}: field 'question' is missing or empty (and there are no 'turns')")
+    kind = r.get("type", "answerable")
+    if not isinstance(kind, str) or not (kind == "answerable" or kind.startswith("unanswerable")):
+        raise QuestionFileError(f"{where}: field 'type' is {kind!r}; use 'answerable' or 'unanswerable…'")
+    return Question(
+        id=str(r["id"]), lang=str(r.get("lang", "en")), type=kind, question=question, answers=strings("answers"),
+        gold_sentences=tuple(gold) if gold is not None else strings("gold_sentences"), turns=turns,
+    )
+
+
+def load_questions(path: Path, gold_from: Path | None = None) -> list[Question]:
+    """Read a JSONL question file; `gold_from` swaps in gold sentences of the same ids from another
+    file, which is how English questions are scored against the Spanish corpus. A malformed row
+    raises QuestionFileError naming the file, the line and the field."""
+    gold: dict[str, list[str]] = {}
+    if gold_from is not None:
+        for n, other in _rows(gold_from):
+            gold[str(other.get("id"))] = list(_question(gold_from, n, other, None).gold_sentences)
+    return [_question(path, n, r, gold.get(str(r.get("id")), []) if gold_from else None) for n, r in _rows(path)]
+
+
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, NFKC, accents and punctuation removed, whitespace collapsed (../shared/eval/README.md)."""
+    text = unicodedata.normalize("NFKC", text.lower())
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def answer_matches(answer: str, accepted: Iterable[str]) -> bool:
+    got = f" {normalize(answer)} "
+    return any(f" {normalize(a)} " in got for a in accepted if normalize(a))
+
+
+def overlaps(sentence: str, gold: str) -> bool:
+    """Two sentences overlap when one contains the other after normalisation, or when most of the
+    shorter one's words appear in the longer (segmenters may cut the same text differently)."""
+    a, b = normalize(sentence), normalize(gold)
+    if not a or not b:
+        return False
+    if a in b or b in a:
+        return True
+    wa, wb = set(a.split()), set(b.split())
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.8
+
+
+def gold_in(passage: str, golds: Iterable[str]) -> bool:
+    text = normalize(passage)
+    return any(normalize(g) and normalize(g) in text for g in golds)

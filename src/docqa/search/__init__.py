@@ -1,0 +1,8 @@
+"""The search side: the sentences of the index ranked for a question, dense and BM25 fused, optionally reranked."""
+
+from __future__ import annotations
+
+from docqa.search.rerank import CrossEncoderReranker, Reranker, rerank
+from docqa.search.retrieve import CANDIDATES, Retriever
+
+__all__ = ["CANDIDATES", "CrossEncoderReranker", "Reranker", "Retriever", "rerank"]
