@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.answer.events import Token
 from docqa.answer.followup import Turn, is_followup, standalone
 from docqa.answer.guards import EVERY, Policy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.answer.evidence import with_context
 from docqa.interfaces.services import Services
 from docqa.search.retrieve import Retriever

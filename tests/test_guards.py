@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder, ScriptedLLM, source_number
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
 from docqa.answer.translate import QUESTION_REQUEST_OPENING
 from docqa.answer.verify import verify

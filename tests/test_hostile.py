@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from fakes import ScriptedLLM, seen, source_number
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.index import lexical
 from docqa.index.extract import SkipFile, decode_text, extract
 from docqa.interfaces.commands import main

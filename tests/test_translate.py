@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import ScriptedLLM, source_number
 
-from docqa.answer.answer import Asker
+from docqa.answer.asker import Asker
 from docqa.answer.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
 from docqa.answer.guards import EVERY
 from docqa.answer.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docqa.answer.answer import MAX_ANSWER_TOKENS, Asker
+from docqa.answer.asker import MAX_ANSWER_TOKENS, Asker
 from docqa.answer.events import (
     CHECKING,
     PASSED_OVER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docqa.search.rerank import CrossEncoderReranker, Reranker, rerank
+from docqa.search.reranking import CrossEncoderReranker, Reranker, rerank
 from docqa.search.retrieve import CANDIDATES, Retriever
 
 __all__ = ["CANDIDATES", "CrossEncoderReranker", "Reranker", "Retriever", "rerank"]
