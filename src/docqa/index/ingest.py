@@ -22,7 +22,7 @@ from docqa.index.vecbuild import VectorBuilder
 from docqa.index.vectors import Spec, VectorIndex
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-# Prepares each group, in the order given: here, or on a cluster's workers (docqa.cluster).
+# Prepares each group, in the order given: here, or on a cluster's workers (docqa.index.cluster).
 Runner = Callable[[Iterator[Group]], Iterator[Prepared]]
 GROUP_BYTES = 1 << 20  # files are read, embedded and written about a megabyte of text at a time
 

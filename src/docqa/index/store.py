@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS chunks(
   start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
--- Chunks rank by their best sentence's BM25 (retrieve.py); indexes of earlier releases had their own.
+-- Chunks rank by their best sentence's BM25 (search/retrieve.py); indexes of earlier releases had their own.
 DROP TABLE IF EXISTS chunks_fts;
 """
 

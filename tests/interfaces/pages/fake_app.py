@@ -8,7 +8,7 @@ import runpy
 import sys
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TESTS))
 
 from fakes import FakeEmbedder, ScriptedLLM

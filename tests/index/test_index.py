@@ -150,7 +150,7 @@ def test_kill_9_during_a_build_leaves_the_previous_index(services: Services, cor
     old_counts, old_version = old.store.counts(), old.version
     for i in range(10):
         (corpus / f"extra{i}.txt").write_text(f"Documento extra número {i}. Tiene texto.\n")
-    code = _SLOW_BUILD.format(tests=str(Path(__file__).parent), corpus=str(corpus), index=str(services.settings.index))
+    code = _SLOW_BUILD.format(tests=str(Path(__file__).parents[1]), corpus=str(corpus), index=str(services.settings.index))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "building"
     staging = services.settings.index / layout.VERSIONS
@@ -313,7 +313,7 @@ def test_twenty_sigkills_at_random_moments_never_lose_or_corrupt_the_index(servi
         before.close()
         (corpus / f"trial{trial}.txt").write_text(f"Documento de la prueba {trial}. La reunión fue en Lima.\n", "utf-8")
         code = _SLOW_BUILD.replace("delay=0.5", "delay=0.02").format(
-            tests=str(Path(__file__).parent), corpus=str(corpus), index=str(root))
+            tests=str(Path(__file__).parents[1]), corpus=str(corpus), index=str(root))
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "building"
         time.sleep(rng.uniform(0.0, 2.5))  # anywhere from the scan to the publish
@@ -342,7 +342,7 @@ def test_a_full_disk_during_a_build_is_one_clear_error_and_the_old_index_serves(
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "from docqa.index.segment import detect_language; detect_language('hola', 'es')\n"  # its model unpacks to a temp file
         "resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
         "import fakes, docqa.interfaces.services as s\n"
         "s.load_embedder = lambda spec, threads: fakes.FakeEmbedder()\n"
         "from docqa.cli import main\n"

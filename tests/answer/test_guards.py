@@ -18,7 +18,7 @@ from docqa.interfaces.services import Services
 from docqa.types import Answer
 
 CALIBRATED = Policy(frozenset(), not_found_prob=0.02)  # every guard on, even those off by default
-SEED = Path(__file__).resolve().parents[1] / "corpus" / "mexico-eu-migracion-2024.txt"
+SEED = Path(__file__).resolve().parents[2] / "corpus" / "mexico-eu-migracion-2024.txt"
 
 
 class World:

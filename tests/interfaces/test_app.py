@@ -12,7 +12,7 @@ from docqa.config import load_settings
 from docqa.interfaces import services as services_module
 from docqa.interfaces.services import Services
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def _script(user: str) -> str:

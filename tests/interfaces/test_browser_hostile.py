@@ -1,4 +1,4 @@
-"""Issue 27 in a real headless Chromium, over the fake models (tests/pages/fake_app.py): nothing a
+"""Issue 27 in a real headless Chromium, over the fake models (tests/interfaces/pages/fake_app.py): nothing a
 document, a file name or the model's reply holds reaches a listener on 127.0.0.1, text reads back as
 typed, and four sessions asking at once all answer."""
 
@@ -90,7 +90,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
            "DOCQA_MODELS": str(root / "models"), "HF_HUB_OFFLINE": "1"}
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "tests/pages/fake_app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "tests/interfaces/pages/fake_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
