@@ -1,4 +1,4 @@
-"""The answer side: the question under answer, the guards, the model's draft and the verified, cited Answer."""
+"""The answer side: the question under answer, the guards, the draft and the verified, cited Answer."""
 
 from __future__ import annotations
 
@@ -21,4 +21,8 @@ from docqa.answer.prompt import SYSTEM
 from docqa.answer.verify import MARKER, load_dictionaries
 from docqa.answer.words import PLAIN_DECLINES
 
-__all__ = ["CHECKING", "DEFAULT_OFF", "GUARDS", "MARKER", "MAX_ANSWER_TOKENS", "NAMES", "PASSED_OVER", "PLAIN_DECLINES", "RETRIEVING", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final", "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "standalone"]
+__all__ = [
+    "CHECKING", "DEFAULT_OFF", "GUARDS", "MARKER", "MAX_ANSWER_TOKENS", "NAMES", "PASSED_OVER",
+    "PLAIN_DECLINES", "RETRIEVING", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final",
+    "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "standalone",
+]

@@ -1,4 +1,4 @@
-"""What people use: Services (the one place models load), the presenter and renderer shared by the CLI and the page, and the CLI's commands."""
+"""What people use: Services, the presenter and renderer of the CLI and the page, the CLI's commands."""
 
 from __future__ import annotations
 
@@ -7,4 +7,7 @@ from docqa.interfaces.present import Progress, abstention_hint
 from docqa.interfaces.render import answer_markdown, document_html, inert, location, passage_html
 from docqa.interfaces.services import Services
 
-__all__ = ["Progress", "ProgressBars", "Services", "abstention_hint", "answer_markdown", "as_json_line", "document_html", "echo", "fail", "inert", "location", "main", "passage_html", "settings_with"]
+__all__ = [
+    "Progress", "ProgressBars", "Services", "abstention_hint", "answer_markdown", "as_json_line",
+    "document_html", "echo", "fail", "inert", "location", "main", "passage_html", "settings_with",
+]

@@ -1,4 +1,4 @@
-"""Measuring: `docqa eval`, `--ablate`, `--baseline`, `calibrate` and `bench`, and the commands that run them."""
+"""Measuring: `docqa eval` (with --ablate and --baseline), `calibrate` and `bench`, and their commands."""
 
 from __future__ import annotations
 

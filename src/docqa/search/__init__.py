@@ -1,4 +1,4 @@
-"""The search side: the sentences of the index ranked for a question, dense and BM25 fused, optionally reranked."""
+"""The search side: the index's sentences ranked for a question, dense and BM25 fused, optionally reranked."""
 
 from __future__ import annotations
 
