@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,20 +39,12 @@ def _env(root: Path) -> dict[str, str]:
             "DOCQA_MODELS": str(REPO / "models"), "HF_HUB_OFFLINE": "1"}
 
 
-@pytest.fixture(scope="module")
-def server(root: Path):  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (make test installs it with apt-get where it can)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    (corpus / "albatros.txt").write_text(EVIL + "\n", "utf-8")
-    env = _env(root)
-    subprocess.run([sys.executable, "-m", "docqa.cli", "index"], env=env, check=True, cwd=REPO)
+@contextmanager
+def streamlit_page(script: str, env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run script` on a free port of 127.0.0.1, its URL once healthy, stopped afterwards."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
@@ -65,9 +59,26 @@ def server(root: Path):  # type: ignore[no-untyped-def]
                 proc.kill()
                 pytest.fail("streamlit did not start")
             time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(root: Path):  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make test installs it with apt-get where it can)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    (corpus / "albatros.txt").write_text(EVIL + "\n", "utf-8")
+    env = _env(root)
+    subprocess.run([sys.executable, "-m", "docqa.cli", "index"], env=env, check=True, cwd=REPO)
+    with streamlit_page("app.py", env) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED
+from conftest import SEED
 from fakes import FakeEmbedder
-from test_browser import ARTIFACTS, CHROMIUM, _answered, _free_port, _submit
+from test_browser import ARTIFACTS, CHROMIUM, _answered, _submit, streamlit_page
 
 from docqa.config import load_settings
 from docqa.interfaces.services import Services
@@ -88,26 +84,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     (corpus / f"<img src=http:127.0.0.1:{listener.port}>.txt").write_bytes(b"\x00binario" * 20)
     env = {**os.environ, "DOCQA_CORPUS": str(corpus), "DOCQA_INDEX": str(root / "index"), "DOCQA_EMBEDDER": "fake",
            "DOCQA_MODELS": str(root / "models"), "HF_HUB_OFFLINE": "1"}
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "tests/interfaces/pages/fake_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("streamlit did not start")
-            time.sleep(0.5)
-    yield url, listener, corpus
-    proc.terminate()
-    proc.wait(timeout=20)
+    with streamlit_page("tests/interfaces/pages/fake_app.py", env) as url:
+        yield url, listener, corpus
     listener.close()
 
 
