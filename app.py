@@ -90,30 +90,43 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
         if answer.suggestion and latest and st.button(inert(f"Ask instead: {answer.suggestion}"), key=f"{key}-suggest"):
             st.session_state.pending_question = answer.suggestion
             st.rerun()
+        if closest := answer.closest():
+            st.markdown("**Closest passages** (what the documents say; not an answer)")
+            gone = services.missing_sources([h.doc_path for h in closest])
+            for n, h in enumerate(closest, 1):
+                label = f"{'ab'[n - 1]}. {h.doc_path} — {location(h)}"
+                passage(services, label, h.doc_path, h, f"{key}-near-{n}", gone)
     elif answer.citations:
         st.markdown("**Sources**")
-        store = services.reader().store
         gone = services.missing_sources([c.doc_path for c in answer.citations])
         for c in answer.citations:
-            with st.expander(inert(f"[{c.n}] {c.doc_path} — {location(c)}")):
-                hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
-                doc = store.document(c.doc_path)
-                if doc is None:
-                    st.warning(inert(f"{c.doc_path} is no longer in the index; rebuild to refresh this answer's sources."))
-                    continue
-                if c.doc_path in gone:
-                    st.warning(inert(f"{c.doc_path} was deleted from the corpus since the build; this is the indexed copy. "
-                                     "Rebuild the index to drop it."))
-                if doc.encoding not in ("", "utf-8"):
-                    st.caption(inert(f"Read as {doc.encoding}."))
-                if hit is not None:
-                    st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))
-                if st.toggle("Read the whole document", key=f"{key}-doc-{c.n}"):
-                    st.html(document_html(doc.text, c.start, c.end))
+            hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
+            passage(services, f"[{c.n}] {c.doc_path} — {location(c)}", c.doc_path, hit, f"{key}-doc-{c.n}", gone, (c.start, c.end))
     if show_all and answer.retrieved:
         with st.expander("Everything retrieved"):
             for h in answer.retrieved:
                 st.html(f"<div><code>{h.score:.4f}</code> {escape(h.doc_path)}: {escape(h.text)}</div>")
+
+
+def passage(services: Services, label: str, doc_path: str, hit, key: str, gone: list[str],  # type: ignore[no-untyped-def]
+            span: tuple[int, int] | None = None) -> None:
+    """One source, opened in place: the sentence between its neighbours, and the whole document on request."""
+    with st.expander(inert(label)):
+        store = services.reader().store
+        doc = store.document(doc_path)
+        if doc is None:
+            st.warning(inert(f"{doc_path} is no longer in the index; rebuild to refresh this answer's sources."))
+            return
+        if doc_path in gone:
+            st.warning(inert(f"{doc_path} was deleted from the corpus since the build; this is the indexed copy. "
+                             "Rebuild the index to drop it."))
+        if doc.encoding not in ("", "utf-8"):
+            st.caption(inert(f"Read as {doc.encoding}."))
+        if hit is not None:
+            st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))
+        start, end = span or (hit.start, hit.end)
+        if st.toggle("Read the whole document", key=key):
+            st.html(document_html(doc.text, start, end))
 
 
 def main() -> None:

@@ -106,6 +106,17 @@ class Answer:
     # The question as the model translated it into the sources' language for the checks ("" if not).
     translated_question: str = ""
 
+    def closest(self, n: int = 2) -> tuple[Hit, ...]:
+        """What the documents say closest to the question, shown beside an abstention and marked as
+        not an answer: the best-ranked retrieved sentences, one a chunk."""
+        chunks: set[int] = set()
+        out = []
+        for hit in sorted(self.retrieved, key=lambda h: -h.score):
+            if hit.chunk_id not in chunks:
+                chunks.add(hit.chunk_id)
+                out.append(hit)
+        return tuple(out[:n])
+
     @property
     def plain(self) -> str:
         """The answer's sentences without citation markers (the abstention sentence when it abstained)."""

@@ -520,3 +520,13 @@ def test_hostile_or_unusual_questions_are_answered_or_abstain_never_raise(servic
     if not answer.abstained:
         assert all("Washington" in c.sentence for c in answer.citations)
     assert services.reader().store.counts()["sentences"] > 0  # nothing in a question reaches the store as SQL
+
+
+def test_an_abstention_carries_the_closest_passages_one_a_chunk_best_first(services: Services) -> None:
+    asker, _ = _asker(services, lambda u: "NOT_FOUND")
+    answer = asker.ask("¿Quién encabezó la delegación de Estados Unidos?")
+    near = answer.closest()
+    assert answer.abstained and len(near) == 2
+    assert len({h.chunk_id for h in near}) == 2 and near[0].score >= near[1].score
+    assert near[0].score == max(h.score for h in answer.retrieved)
+    assert any(BLINKEN in h.text for h in near)  # what the documents do say about it

@@ -161,3 +161,11 @@ def test_a_damaged_index_is_a_message_with_the_fix_on_the_page(monkeypatch: pyte
     assert any("damaged" in seen(e.value) and "docqa index --rebuild" in seen(e.value) for e in at.sidebar.error)
     _ask(at, "¿Dónde se reunirán nuevamente las delegaciones?")
     assert any("docqa index --rebuild" in seen(e.value) for e in at.error)  # a question says the same, no traceback
+
+
+def test_an_abstention_shows_the_closest_passages_openable_and_marked_not_an_answer(app: AppTest) -> None:
+    _ask(app, "¿Cuántos migrantes cruzaron la frontera?")
+    assert any("Closest passages" in seen(m.value) and "not an answer" in seen(m.value) for m in app.markdown)
+    labels = [seen(e.label) for e in app.expander]
+    assert any(label.startswith("a. ") for label in labels) and not any(label.startswith("[") for label in labels)
+    assert app.toggle and not app.exception  # each passage opens like a citation, the whole document too

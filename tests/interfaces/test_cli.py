@@ -108,3 +108,12 @@ def test_an_unusable_setting_is_one_line_naming_it(tmp_path: Path, corpus: Path,
 def test_a_corpus_that_is_a_file_says_so(tmp_path: Path, corpus: Path) -> None:
     result = CliRunner().invoke(cli.main, ["index", "--index", str(tmp_path / "index")], env={"DOCQA_CORPUS": str(corpus / "seed.txt")})
     assert result.exit_code == 1 and "is a file, not a folder" in result.output
+
+
+def test_an_abstention_prints_the_closest_passages_as_not_an_answer(run, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("index", "--corpus", str(corpus)).exit_code == 0
+    result = run("ask", "¿Cuántos migrantes cruzaron la frontera?")
+    assert "No encuentro esa información" in result.stdout and "Closest passages (not an answer):" in result.stdout
+    answer = json.loads(run("ask", "¿Cuántos migrantes cruzaron la frontera?", "--json").stdout)
+    assert answer["abstained"] and answer["citations"] == []
+    assert 1 <= len(answer["closest"]) <= 2 and all(c["document"] and c["sentence"] for c in answer["closest"])

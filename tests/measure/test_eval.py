@@ -105,3 +105,17 @@ def test_a_conversation_row_without_question_asks_its_last_turn(run, corpus: Pat
     result = run("eval", str(path), "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["n"] == 1
+
+
+def test_eval_reports_how_often_an_abstention_shows_a_passage_holding_the_answer(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = _write(tmp_path / "q.jsonl", [
+        {"id": "a3", "lang": "es", "type": "answerable", "question": "¿Quién encabezó la delegación de altos funcionarios de Estados Unidos?",
+         "answers": ["Blinken"], "gold_sentences": ["encabezada por el secretario de Estado, Antony Blinken"]},
+    ])
+    details = tmp_path / "details.jsonl"
+    result = run("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--details", str(details), "--json")
+    report = json.loads(result.stdout)
+    # Still an abstention in every figure, and the passage shown beside it held the answer.
+    assert report["false_abstention_rate"] == 1.0 and report["answer_accuracy"] == 0.0
+    assert report["closest_passage_holds_gold"] == 1.0, json.loads(details.read_text("utf-8"))["closest"]
+    assert json.loads(details.read_text("utf-8"))["closest_holds_gold"] is True

@@ -6,10 +6,20 @@ from docqa.index.chunk import estimate_tokens, make_chunks
 from docqa.index.cluster import ClusterError, ray_runner
 from docqa.index.ingest import BuildReport, NothingIndexed, Progress, build_index
 from docqa.index.layout import (
-    MANIFEST, SCHEMA_VERSION, SENTENCE_VECTORS, STORE, VECTORS, IndexError_, Manifest, damage_message, new_staging, publish,
+    MANIFEST,
+    SCHEMA_VERSION,
+    SENTENCE_VECTORS,
+    STORE,
+    VECTORS,
+    IndexError_,
+    Manifest,
+    damage_message,
+    new_staging,
+    publish,
 )
 from docqa.index.lexical import fold, folded_words, in_dictionary, query_terms, stem, terms, terms_found
-from docqa.index.localray import start as start_local_cluster, stop as stop_local_cluster
+from docqa.index.localray import start as start_local_cluster
+from docqa.index.localray import stop as stop_local_cluster
 from docqa.index.reader import IndexReader, StaleFile, stale_files
 from docqa.index.segment import detect_language, title
 from docqa.index.store import SentenceRow, Store
@@ -18,11 +28,46 @@ from docqa.index.vecbuild import VectorBuilder
 from docqa.index.vectors import GRAPH_EF_SEARCH, GRAPH_M, HNSW, IVF, Spec, VectorIndex
 
 __all__ = [
-    "MANIFEST", "SCHEMA_VERSION", "SENTENCE_VECTORS", "STORE", "VECTORS", "Manifest", "publish",
-    "BuildReport", "ClusterError", "GRAPH_EF_SEARCH", "GRAPH_M", "HNSW", "IVF", "IndexError_",
-    "IndexReader", "NothingIndexed", "Progress", "SentenceRow", "Spec", "StaleFile", "Store",
-    "VectorBuilder", "VectorIndex", "build_index", "damage_message", "detect_language", "estimate_tokens",
-    "fold", "folded_words", "in_dictionary", "make_chunks", "new_staging", "query_terms", "ray_runner",
-    "save_uploads", "stale_files", "start_local_cluster", "stem", "stop_local_cluster", "terms",
-    "terms_found", "title",
+    "GRAPH_EF_SEARCH",
+    "GRAPH_M",
+    "HNSW",
+    "IVF",
+    "MANIFEST",
+    "SCHEMA_VERSION",
+    "SENTENCE_VECTORS",
+    "STORE",
+    "VECTORS",
+    "BuildReport",
+    "ClusterError",
+    "IndexError_",
+    "IndexReader",
+    "Manifest",
+    "NothingIndexed",
+    "Progress",
+    "SentenceRow",
+    "Spec",
+    "StaleFile",
+    "Store",
+    "VectorBuilder",
+    "VectorIndex",
+    "build_index",
+    "damage_message",
+    "detect_language",
+    "estimate_tokens",
+    "fold",
+    "folded_words",
+    "in_dictionary",
+    "make_chunks",
+    "new_staging",
+    "publish",
+    "query_terms",
+    "ray_runner",
+    "save_uploads",
+    "stale_files",
+    "start_local_cluster",
+    "stem",
+    "stop_local_cluster",
+    "terms",
+    "terms_found",
+    "title",
 ]

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from docqa.config import Settings
-from docqa.models import Embedder, embedder_id, load_embedder
 from docqa.index.ingest import Group, Runner
 from docqa.index.prepare import Prepared, prepare_group
 from docqa.index.scan import CorpusFile, Skipped
+from docqa.models import Embedder, embedder_id, load_embedder
 
 RAY_MISSING = "--ray needs Ray, which is not installed; add it with: pip install 'docqa[ray]'"
 # A group is split into parts of about this much text, the unit a worker takes: small enough that

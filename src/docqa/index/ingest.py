@@ -8,11 +8,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from docqa.config import Settings
 from docqa.index import layout
 from docqa.index.changes import Group, changed_files, reuse_copies
 from docqa.index.chunk import TOKENS_PER_UNIT
-from docqa.config import Settings
-from docqa.models import Embedder, embedder_id
 from docqa.index.prepare import Prepared, prepare_group
 from docqa.index.reader import IndexReader
 from docqa.index.scan import CorpusFile, Skipped, scan_corpus
@@ -20,6 +19,7 @@ from docqa.index.segment import MAX_SENTENCE_CHARS
 from docqa.index.store import DocumentRecord, Store
 from docqa.index.vecbuild import VectorBuilder
 from docqa.index.vectors import Spec, VectorIndex
+from docqa.models import Embedder, embedder_id
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Prepares each group, in the order given: here, or on a cluster's workers (docqa.index.cluster).

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from docqa.index.chunk import estimate_tokens, make_chunks
-from docqa.models import Embedder
 from docqa.index.extract import SkipFile, extract
 from docqa.index.scan import CorpusFile, Skipped
 from docqa.index.segment import detect_language, split_sentences
+from docqa.models import Embedder
 from docqa.types import Chunk, Document, Sentence
 
 EMBED_BATCH = 16

@@ -193,6 +193,11 @@ def _print_sources(services: Any, answer: Any) -> None:
             secho(hint, dim=True)
         if answer.suggestion:
             secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
+        if closest := answer.closest():
+            echo("\nClosest passages (not an answer):")
+            for h in closest:
+                where = f"p. {h.page}, " if h.page else ""
+                echo(f"  - {h.doc_path} ({where}chars {h.start}-{h.end}): {h.text}")
         return
     echo("\nSources:")
     for c in answer.citations:
@@ -245,6 +250,9 @@ def _answer_json(answer: Any) -> str:
                 for c in answer.citations
             ],
             "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
+            # With an abstention, what the documents say closest to the question: not an answer.
+            "closest": [{"document": h.doc_path, "sentence": h.text, "start": h.start, "end": h.end, "page": h.page}
+                        for h in answer.closest()] if answer.abstained else [],
             "timings": answer.timings,
         },
     )

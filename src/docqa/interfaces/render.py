@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from html import escape
 
 from docqa.index import SentenceRow
-from docqa.types import Answer, Citation
+from docqa.types import Answer, Citation, Hit
 
 _BOX = (
     "<div class='docqa-passage' style='white-space:pre-wrap;line-height:1.55;"
@@ -18,7 +18,7 @@ _BOX = (
 )
 
 
-def location(c: Citation) -> str:
+def location(c: Citation | Hit) -> str:
     page = f"page {c.page}, " if c.page else ""
     return f"{page}characters {c.start}–{c.end}"
 

@@ -28,6 +28,7 @@ class Tally:
     unanswerable: int = 0
     abstained_ok: int = 0
     false_abstained: int = 0
+    closest_hold: int = 0  # false abstentions whose closest passages hold a gold answer or sentence
     answered: int = 0
     citations: int = 0
     good_citations: int = 0
@@ -99,6 +100,11 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         return
     if answer.abstained:
         t.false_abstained += 1
+        # The passages shown beside the abstention (not an answer): do they hold what was asked?
+        near = [h.text for h in answer.closest()]
+        holds = any(answer_matches(h, q.answers) or any(overlaps(h, g) for g in q.gold_sentences) for h in near)
+        t.closest_hold += holds
+        row.update(closest=near, closest_holds_gold=holds)
         return
     correct = answer_matches(answer.text, q.answers)
     t.correct += correct
@@ -133,6 +139,9 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         citation_recall=_ratio(t.cited_gold, t.answered),
         abstention_rate=_ratio(t.abstained_ok, t.unanswerable),
         false_abstention_rate=_ratio(t.false_abstained, t.answerable),
+        # Still abstentions in every figure above; this says how often the passages shown with them
+        # (Answer.closest) hold what an answerable question asked.
+        closest_passage_holds_gold=_ratio(t.closest_hold, t.false_abstained),
         answers_in_question_language=_ratio(t.in_language, t.answered_any),
         ttft_s_mean=ttft_mean, ttft_s_p95=ttft_p95, total_s_mean=total_mean, total_s_p95=total_p95,
     )

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from docqa.models.choice import ModelChoiceError, ModelInfo, chosen_path, describe, list_models
 from docqa.models.embed import Embedder, EmbedderError, embedder_id, load_embedder
-from docqa.models.llm import Completion, LLM, LlamaCppLLM, raw_stream
+from docqa.models.llm import LLM, Completion, LlamaCppLLM, raw_stream
 from docqa.models.llmfile import LLM_FILENAME, ModelFileError, ensure_llm
 from docqa.models.profile import Profile, load_profile, save_profile
 
 __all__ = [
-    "Completion", "Embedder", "EmbedderError", "LLM", "LLM_FILENAME", "LlamaCppLLM", "ModelChoiceError",
-    "ModelFileError", "ModelInfo", "Profile", "chosen_path", "describe", "embedder_id", "ensure_llm",
-    "list_models", "load_embedder", "load_profile", "raw_stream", "save_profile",
+    "LLM",
+    "LLM_FILENAME",
+    "Completion",
+    "Embedder",
+    "EmbedderError",
+    "LlamaCppLLM",
+    "ModelChoiceError",
+    "ModelFileError",
+    "ModelInfo",
+    "Profile",
+    "chosen_path",
+    "describe",
+    "embedder_id",
+    "ensure_llm",
+    "list_models",
+    "load_embedder",
+    "load_profile",
+    "raw_stream",
+    "save_profile",
 ]

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from docqa.models.chat import FALLBACK, FROM_GGUF
 from docqa.config import Settings
+from docqa.models.chat import FALLBACK, FROM_GGUF
 from docqa.models.llmfile import LLM_FILENAME, LLM_SHA256
 from docqa.models.profile import PROFILES_DIR, file_sha256, load_profile
 
