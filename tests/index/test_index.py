@@ -371,3 +371,16 @@ def test_ten_thousand_tiny_files_are_all_indexed_and_an_unchanged_rerun_is_a_no_
     again = services.build()
     assert again.unchanged == 10_000 and not again.added and again.embedded_chunks == 0
     assert_consistent(tmp_path / "index")
+
+
+def test_a_passage_is_the_paragraph_of_a_chunk_or_the_chunk_between_its_neighbours(services: Services, corpus: Path) -> None:
+    long = " ".join(f"La frase larga número {i} del informe continúa el mismo párrafo sin pausa." for i in range(60))
+    (corpus / "largo.txt").write_text("Primer párrafo corto. Tiene dos frases.\n\n" + long + "\n", "utf-8")
+    services.build()
+    store = services.reader().store
+    chunks = {store.chunk_texts([c])[0]: c for c in store.chunk_ids()}
+    short = next(c for text, c in chunks.items() if text.startswith("Primer párrafo"))
+    assert store.passage(short) == "Primer párrafo corto. Tiene dos frases."
+    middle = next(c for text, c in chunks.items() if "número 30 " in text)
+    around = store.passage(middle, max_chars=2000)
+    assert "número 30 " in around and len(around) < len(long) and not around.startswith("Primer")

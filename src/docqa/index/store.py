@@ -217,6 +217,24 @@ class Store(TermQueries):
         marks = ",".join("?" * len(ids))
         return [r[0] for r in self.db.execute(f"SELECT text FROM chunks WHERE id IN ({marks})", ids)]
 
+    def passage(self, chunk_id: int, max_chars: int = 2400) -> str:
+        """A chunk as a reader sees it in its document: the blank-line paragraph that holds it, or,
+        where paragraphs run longer than `max_chars` (or there are none), the chunk between its
+        neighbours."""
+        row = self.db.execute(
+            "SELECT c.doc_id, c.seq, min(s.paragraph) FROM chunks c JOIN sentences s ON s.chunk_id=c.id WHERE c.id=?",
+            (chunk_id,)).fetchone()
+        if row is None or row[0] is None:
+            return ""
+        doc_id, seq, paragraph = row
+        text = self.db.execute("SELECT text FROM documents WHERE id=?", (doc_id,)).fetchone()[0]
+        start, end = self.db.execute('SELECT min(start), max("end") FROM sentences WHERE doc_id=? AND paragraph=?',
+                                     (doc_id, paragraph)).fetchone()
+        if end - start > max_chars:
+            start, end = self.db.execute('SELECT min(start), max("end") FROM chunks WHERE doc_id=? AND seq BETWEEN ? AND ?',
+                                         (doc_id, seq - 1, seq + 1)).fetchone()
+        return str(text[start:end])
+
     def document(self, path: str) -> Document | None:
         row = self.db.execute(
             f"SELECT path, sha256, mtime, size, text, lang, page_starts, {self._encoding} FROM documents WHERE path=?", (path,)

@@ -86,7 +86,7 @@ def _naive(services: Services, llm: LlamaCppLLM, q: Question) -> dict[str, Any]:
     top = [c for c, _ in Retriever(services.reader(), services.embedder()).rank_chunks(q.question, NAIVE_CHUNKS)]
     passages = services.reader().store.chunk_texts(top)
     t0 = time.perf_counter()
-    reply = plain_answer(llm, q.question, passages)
+    reply, _ = plain_answer(llm, q.question, passages)
     tokens = len(llm._tokens("\n\n".join(passages) + q.question))
     return {"naive_prompt_tokens": tokens, "naive_total_s": round(time.perf_counter() - t0, 3),
             "naive_right": bool(q.answerable and answer_matches(reply, q.answers))}
