@@ -30,3 +30,18 @@ def test_an_answer_from_a_context_sentence_cites_that_sentence(services: Service
     answer = asker.ask("¿Quién encabezó la delegación de Estados Unidos?")
     assert len([line for line in llm.prompts[0].splitlines() if line.startswith("[")]) > 3
     assert not answer.abstained and [("Blinken" in c.sentence) for c in answer.citations] == [True]
+
+
+def test_a_whole_document_is_read_when_it_fits_and_sentences_stay_numbered_one_by_one(services: Services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from docqa.answer import evidence
+
+    services.build()
+    reader = services.reader()
+    hits = Retriever(reader, services.embedder()).sentence_hits("¿Dónde se reunirán nuevamente las delegaciones?", 8)
+    whole = evidence.with_context(hits[:3], reader, "document")
+    doc = reader.store.document(hits[0].doc_path)
+    assert doc is not None and [h.doc_path for h in whole] == [hits[0].doc_path] * len(whole)
+    assert [h.start for h in whole] == sorted(h.start for h in whole) and len(whole) > 3  # in order, all of it
+    assert hits[0] in whole  # a retrieved sentence keeps its scores
+    monkeypatch.setattr(evidence, "DOCUMENT_TOKENS", 10)  # a document too long for the budget
+    assert evidence.whole_document(hits[:3], reader) == [] and evidence.with_context(hits[:3], reader, "document") == hits[:3]

@@ -23,7 +23,7 @@ from docqa.answer.events import (
     Status,
     Token,
 )
-from docqa.answer.evidence import MAX_EVIDENCE, select, with_context
+from docqa.answer.evidence import DOCUMENT, MAX_EVIDENCE, select, with_context
 from docqa.answer.followup import Turn, history_note, standalone
 from docqa.answer.guards import Policy
 from docqa.answer.prompt import NOT_FOUND, SYSTEM, user_message
@@ -138,6 +138,13 @@ class Asker:
             return abstain(lang, "weak evidence: no passage is close enough to the question")
         return None
 
+    def _titles(self, case: Case) -> list[str]:
+        """Each evidence line's document title; a whole document gives it on its first line only."""
+        titles = [case.titles[h.doc_path] for h in case.evidence]
+        if self.context != DOCUMENT:
+            return titles
+        return [t if i == 0 or case.evidence[i - 1].doc_path != h.doc_path else "" for i, (t, h) in enumerate(zip(titles, case.evidence))]
+
     def _case(
         self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
     ) -> Case:
@@ -152,7 +159,7 @@ class Asker:
             policy = replace(policy, not_found_prob=self._calibration())
         tokens = 0
         for attempt in (1, 2):
-            prompt = user_message(case.question, case.evidence, case.lang, case.note, [case.titles[h.doc_path] for h in case.evidence])
+            prompt = user_message(case.question, case.evidence, case.lang, case.note, self._titles(case))
             raw, watched, first, used = yield from _draft(llm, prompt, t0, policy.not_found_bar)
             tokens += used
             timings.setdefault("ttft_s", round(first or 0.0, 3))

@@ -15,6 +15,11 @@ MAX_EVIDENCE, MIN_EVIDENCE = 5, 3
 # sentence before it (who "he" is), one either side, or its whole chunk (docs/experiments.md, "Evidence").
 CONTEXTS = {"sentence": (0, 0), "before": (1, 0), "neighbours": (1, 1), "chunk": (-1, -1)}
 CONTEXT_TOKENS = 480  # the most any context may add up to, about 14 s of prompt on 2 cores
+# "document": the best sentence's whole document when it fits, every sentence numbered; the model's
+# KV cache keeps it, so later questions on it pay only for their own tokens (docs/experiments.md,
+# "Whole documents").
+DOCUMENT = "document"
+DOCUMENT_TOKENS = 1600
 
 
 def select(hits: Sequence[Hit]) -> list[Hit]:
@@ -34,6 +39,8 @@ def with_context(evidence: Sequence[Hit], reader: IndexReader, context: str) -> 
     """Each of the best MIN_EVIDENCE sentences with its context, in document order within a passage
     and passages in rank order. Every context sentence is numbered on its own, so a citation still
     points at the one sentence that says it."""
+    if context == DOCUMENT:
+        return whole_document(evidence, reader) or list(evidence)
     before, after = CONTEXTS[context]
     if (before, after) == (0, 0):
         return list(evidence)
@@ -51,6 +58,18 @@ def with_context(evidence: Sequence[Hit], reader: IndexReader, context: str) -> 
             out.append(hit if r.id == hit.sentence_id else Hit(r.id, r.chunk_id, r.doc_path, r.text, r.start, r.end, r.page, 0.0))
         used += cost
     return out
+
+
+def whole_document(evidence: Sequence[Hit], reader: IndexReader) -> list[Hit]:
+    """Every sentence of the best sentence's document, in order, when it fits DOCUMENT_TOKENS ([] when
+    it does not); the evidence sentences keep their scores."""
+    if not evidence:
+        return []
+    rows = reader.store.document_sentences(evidence[0].doc_path)
+    if sum(estimate_tokens(r.text) + 3 for r in rows) > DOCUMENT_TOKENS:
+        return []
+    ranked = {h.sentence_id: h for h in evidence}
+    return [ranked.get(r.id) or Hit(r.id, r.chunk_id, r.doc_path, r.text, r.start, r.end, r.page, 0.0) for r in rows]
 
 
 def _around(hit: Hit, reader: IndexReader, before: int, after: int) -> list:  # type: ignore[type-arg]

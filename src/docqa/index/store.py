@@ -279,6 +279,12 @@ class Store(TermQueries):
         )
         return {int(i): str(lang) for i, lang in rows}
 
+    def document_sentences(self, path: str) -> list[SentenceRow]:
+        """Every sentence of a document, in order."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT s.id FROM sentences s JOIN documents d ON d.id=s.doc_id WHERE d.path=? ORDER BY s.seq", (path,))]
+        return self.sentences(ids)
+
     def neighbours(self, sentence_id: int, before: int, after: int) -> list[SentenceRow]:
         """The sentence with up to `before`/`after` sentences around it in its document."""
         row = self.db.execute("SELECT doc_id, seq FROM sentences WHERE id=?", (sentence_id,)).fetchone()

@@ -53,7 +53,9 @@ class Services:
                 from docqa.answer import SYSTEM
                 from docqa.models import LlamaCppLLM
 
-                llm = LlamaCppLLM(chosen_path(self.settings), self.settings.threads)
+                # A whole document needs room: up to ~2,000 tokens of it beside the system message.
+                n_ctx = 4096 if self.settings.context == "document" else 2048
+                llm = LlamaCppLLM(chosen_path(self.settings), self.settings.threads, n_ctx)
                 # The evaluated system prefix is kept beside the models, so a cold `docqa ask`
                 # loads it instead of evaluating it again (docs/benchmarks.md, "Answers").
                 llm.warm(SYSTEM, cache=self.settings.models_dir / "cache")

@@ -48,7 +48,7 @@ _QUESTION_OPTIONS = [
     click.option("--limit", type=int, help="Only the first N questions (after --stride)."),
     click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample."),
     click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model [env DOCQA_LLM]"),
-    click.option("--context", type=click.Choice(["sentence", "before", "neighbours", "chunk"]),
+    click.option("--context", type=click.Choice(["sentence", "before", "neighbours", "chunk", "document"]),
                  help="What the model reads around each evidence sentence [env DOCQA_CONTEXT; default sentence]"),
 ]
 
