@@ -145,6 +145,15 @@ class Asker:
             return titles
         return [t if i == 0 or case.evidence[i - 1].doc_path != h.doc_path else "" for i, (t, h) in enumerate(zip(titles, case.evidence))]
 
+    def _running(self, case: Case) -> list[bool]:
+        """For a whole document, which sentences continue the paragraph before them (no blank line
+        between them in the document)."""
+        if self.context != DOCUMENT:
+            return []
+        ev = case.evidence
+        return [i > 0 and ev[i - 1].doc_path == h.doc_path and "\n" not in case.docs[h.doc_path].text[ev[i - 1].end : h.start]
+                for i, h in enumerate(ev)]
+
     def _case(
         self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
     ) -> Case:
@@ -159,7 +168,7 @@ class Asker:
             policy = replace(policy, not_found_prob=self._calibration())
         tokens = 0
         for attempt in (1, 2):
-            prompt = user_message(case.question, case.evidence, case.lang, case.note, self._titles(case))
+            prompt = user_message(case.question, case.evidence, case.lang, case.note, self._titles(case), self._running(case))
             raw, watched, first, used = yield from _draft(llm, prompt, t0, policy.not_found_bar)
             tokens += used
             timings.setdefault("ttft_s", round(first or 0.0, 3))

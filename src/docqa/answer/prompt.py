@@ -40,14 +40,20 @@ def abstention(lang: str) -> str:
 
 
 def user_message(
-    question: str, evidence: Sequence[Hit], lang: str, history: str = "", titles: Sequence[str] = ()
+    question: str, evidence: Sequence[Hit], lang: str, history: str = "", titles: Sequence[str] = (),
+    running: Sequence[bool] = (),
 ) -> str:
     """`titles[i]` is the title of evidence i's document ("" for none): a lone sentence often lacks
-    its subject ("the game", "the team"), which the title supplies for a few tokens."""
+    its subject ("the game", "the team"), which the title supplies for a few tokens. `running[i]`
+    says that evidence i continues the paragraph of evidence i - 1: it follows on the same line, so
+    a whole document reads as its paragraphs, each sentence still numbered."""
     lines = ["Sources:"]
     for i, hit in enumerate(evidence):
         head = f"({titles[i]}) " if i < len(titles) and titles[i] else ""
-        lines.append(f"[{i + 1}] {head}{hit.text}")
+        if i < len(running) and running[i]:
+            lines[-1] += f" [{i + 1}] {head}{hit.text}"
+        else:
+            lines.append(f"[{i + 1}] {head}{hit.text}")
     lines.append("")
     if history:
         lines.append(f"Earlier in this conversation: {history}")
