@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from docqa.interfaces.commands import ProgressBars, as_json_line, echo, fail, main, settings_with
+from docqa.interfaces import commands  # noqa: F401  (registers the everyday commands on `main`)
+from docqa.interfaces.cligroup import ProgressBars, as_json_line, echo, fail, main, settings_with
 from docqa.interfaces.present import Progress, abstention_hint
 from docqa.interfaces.render import answer_markdown, document_html, inert, location, passage_html
 from docqa.interfaces.services import Services
