@@ -42,8 +42,8 @@ def changed_files(files: list[CorpusFile], known: dict[str, DocumentRecord], sto
             out.unchanged += 1
             continue
         was = skipped.get(f.rel)
-        if was and was[1:3] == (f.mtime, f.size):
-            out.skipped.append(Skipped(f.rel, was[3]))
+        if was and was.unchanged(f.mtime, f.size):
+            out.skipped.append(Skipped(f.rel, was.reason))
             continue
         try:
             sha = sha256(f.path)
@@ -54,9 +54,9 @@ def changed_files(files: list[CorpusFile], known: dict[str, DocumentRecord], sto
             store.touch(f.rel, f.mtime, f.size)  # same bytes, new mtime: nothing to re-embed
             out.unchanged += 1
             out.touched = True
-        elif was and was[0] == sha:
+        elif was and was.sha256 == sha:
             store.touch(f.rel, f.mtime, f.size)
-            out.skipped.append(Skipped(f.rel, was[3]))
+            out.skipped.append(Skipped(f.rel, was.reason))
             out.touched = True
         else:
             out.todo.append((f, sha))

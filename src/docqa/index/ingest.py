@@ -186,12 +186,7 @@ def _build_into(
     groups = list(_groups(todo))
     # Not started at all when nothing changed, so an unchanged corpus never waits for a cluster.
     for group, prepared in zip(groups, run(iter(groups)) if groups else iter(())):
-        _account(prepared, known, report, drop)
-        for f, sha in group:  # remembered, so that status does not call them stale until they change
-            reason = next((s.reason for s in prepared.unusable if s.path == f.rel), None)
-            if reason is not None:
-                store.skip(f.rel, sha, f.mtime, f.size, reason)
-                touched = True
+        touched = _account(prepared, group, known, store, report, drop) or touched
         _write(prepared, known, store, builders, drop, report)
         done += len(group)
         tick("indexing", done, len(todo))
@@ -249,11 +244,16 @@ def _groups(todo: Group) -> Iterator[Group]:
         yield group
 
 
-def _account(prepared: Prepared, known: dict[str, DocumentRecord], report: BuildReport,
-             drop: Callable[[str], None]) -> None:
+def _account(prepared: Prepared, group: Group, known: dict[str, DocumentRecord], store: Store, report: BuildReport,
+             drop: Callable[[str], None]) -> bool:
     """Record the group's skipped files and its times; a file whose new content cannot be indexed
-    loses its older version, one that could not be read keeps it."""
+    loses its older version, one that could not be read keeps it. Files skipped for their content
+    are remembered in the store, so that status does not call them stale until they change;
+    returns whether any was."""
+    tried = {f.rel: (f, sha) for f, sha in group}
     for skipped in prepared.unusable:
+        f, sha = tried[skipped.path]
+        store.skip(f.rel, sha, f.mtime, f.size, skipped.reason)
         report.skipped.append(skipped)
         if skipped.path in known:
             drop(skipped.path)
@@ -263,6 +263,7 @@ def _account(prepared: Prepared, known: dict[str, DocumentRecord], report: Build
         report.stage_seconds[stage] = round(report.stage_seconds.get(stage, 0.0) + seconds, 3)
     report.embed_seconds = report.stage_seconds["embed"]
     report.embedded_chunks += prepared.embedded
+    return bool(prepared.unusable)
 
 
 def _write(prepared: Prepared, known: dict[str, DocumentRecord], store: Store, builders: dict[str, VectorBuilder],

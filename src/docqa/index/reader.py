@@ -74,7 +74,7 @@ def stale_files(reader: IndexReader, corpus: Path, max_bytes: int) -> list[Stale
         seen.add(f.rel)
         rec = known.get(f.rel)
         was = skipped.get(f.rel)
-        if rec is None and was is not None and was[1:3] == (f.mtime, f.size):
+        if rec is None and was is not None and was.unchanged(f.mtime, f.size):
             continue  # skipped by the build for its content, and unchanged since: `status` says why
         if rec is None:
             out.append(StaleFile(f.rel, "added"))

@@ -46,6 +46,19 @@ class DocumentRecord:
 
 
 @dataclass(frozen=True)
+class SkipRecord:
+    """A file skipped for its content, as it was when tried."""
+
+    sha256: str
+    mtime: float
+    size: int
+    reason: str
+
+    def unchanged(self, mtime: float, size: int) -> bool:
+        return (self.mtime, self.size) == (mtime, size)
+
+
+@dataclass(frozen=True)
 class SentenceRow:
     id: int
     doc_path: str
@@ -180,11 +193,11 @@ class Store(TermQueries):
         rows = self.db.execute("SELECT id, path, sha256, mtime, size FROM documents")
         return {r[1]: DocumentRecord(*r) for r in rows}
 
-    def skipped(self) -> dict[str, tuple[str, float, int, str]]:
-        """Files skipped for their content: path → (sha256, mtime, size, reason)."""
+    def skipped(self) -> dict[str, SkipRecord]:
+        """Files skipped for their content, by path."""
         if not self._has_skipped:
             return {}
-        return {r[0]: (r[1], r[2], r[3], r[4]) for r in self.db.execute("SELECT path, sha256, mtime, size, reason FROM skipped")}
+        return {r[0]: SkipRecord(*r[1:]) for r in self.db.execute("SELECT path, sha256, mtime, size, reason FROM skipped")}
 
     def catalogue(self) -> list[dict[str, object]]:
         """Every document with how it was read: path, size, language, encoding, sentences."""

@@ -158,7 +158,7 @@ class Services:
             "corpus": str(self.settings.corpus),
             "stale": [{"path": s.path, "change": s.change} for s in stale],
             # Files the last build could not index, with the reason and the fix; unchanged since.
-            "skipped": [{"path": p, "reason": r[3]} for p, r in sorted(reader.store.skipped().items())
+            "skipped": [{"path": p, "reason": r.reason} for p, r in sorted(reader.store.skipped().items())
                         if (self.settings.corpus / p).is_file()],
             "files": reader.store.catalogue(),
             "model": self.model_line(),
