@@ -60,10 +60,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
             raise
 
 
+def _high_bytes(sample: bytes) -> int:
+    return sum(b >= 0x80 for b in sample)
+
+
 def _utf8_share(data: bytes) -> float:
     """The share of bytes ≥ 0x80 that form valid UTF-8 sequences."""
-    high = sum(b >= 0x80 for b in data[:_SAMPLE])
-    return sum(len(m) for m in _UTF8_MULTIBYTE.findall(data[:_SAMPLE])) / high if high else 0.0
+    sample = data[:_SAMPLE]
+    high = _high_bytes(sample)
+    return sum(len(m) for m in _UTF8_MULTIBYTE.findall(sample)) / high if high else 0.0
 
 
 def _legacy(data: bytes) -> tuple[str, str]:
@@ -103,7 +108,7 @@ def _name(encoding: str) -> str:
 def _tolerated(sample: bytes) -> int:
     # Real text has a few of these signs ("war—which"); text read in the wrong encoding has one in
     # almost every accented word.
-    return sum(b >= 0x80 for b in sample) // 50
+    return _high_bytes(sample) // 50
 
 
 def mojibake(text: str) -> int:

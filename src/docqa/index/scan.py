@@ -30,12 +30,13 @@ def scan_corpus(root: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skip
     real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        kept = []
         for name in sorted(dirnames):
-            if name.startswith("."):
-                skipped.append(Skipped(_rel(here / name, root) + "/", "hidden folder; not indexed"))
-            elif _is_index(here / name):
-                skipped.append(Skipped(_rel(here / name, root) + "/", "a docqa index folder, not documents; not indexed"))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _is_index(here / d))
+            if reason := _folder_reason(here / name):
+                skipped.append(Skipped(_rel(here / name, root) + "/", reason))
+            else:
+                kept.append(name)
+        dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
             rel = _rel(path, root)
@@ -52,9 +53,14 @@ def scan_corpus(root: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skip
     return files, skipped
 
 
-def _is_index(folder: Path) -> bool:
-    """A docqa index (its CURRENT pointer and versions), placed inside the corpus or pointed at it."""
-    return (folder / CURRENT).is_file() or (folder / VERSIONS).is_dir()
+def _folder_reason(folder: Path) -> str | None:
+    """Why a folder is not walked: hidden, or a docqa index (its CURRENT pointer or versions) placed
+    inside the corpus."""
+    if folder.name.startswith("."):
+        return "hidden folder; not indexed"
+    if (folder / CURRENT).is_file() or (folder / VERSIONS).is_dir():
+        return "a docqa index folder, not documents; not indexed"
+    return None
 
 
 def _rel(path: Path, root: Path) -> str:
