@@ -47,7 +47,7 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
     if report.rebuilt_because:
         echo(f"rebuilt from scratch: {report.rebuilt_because}", err=True)
     if as_json:
-        echo(as_json_line(report.to_dict(), ensure_ascii=False))
+        echo(as_json_line(report.to_dict()))
         return
     echo(
         f"{report.documents} documents, {report.chunks} chunks, {report.sentences} sentences "
@@ -74,7 +74,7 @@ def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_j
         fail(str(err))
         return
     if as_json:
-        echo(as_json_line(info, ensure_ascii=False))
+        echo(as_json_line(info))
         return
     echo(f"index     {info['index']} (version {info['version']})")
     echo(f"built at  {info['built_at']} with {info['embedder']}")
@@ -258,7 +258,7 @@ def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_onl
         fail(str(err))
         return
     if as_json:
-        echo(as_json_line([m.to_dict() for m in found], ensure_ascii=False))
+        echo(as_json_line([m.to_dict() for m in found]))
         return
     for m in found:
         mark = "*" if m.chosen else " "
@@ -276,7 +276,7 @@ def guards(as_json: bool) -> None:
     from docqa.answer import DEFAULT_OFF, GUARDS
 
     if as_json:
-        echo(as_json_line([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS], ensure_ascii=False))
+        echo(as_json_line([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS]))
         return
     for g in GUARDS:
         state = "off" if g.name in DEFAULT_OFF else "on "

@@ -101,7 +101,7 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
     if details:
         Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     if as_json:
-        echo(as_json_line(result, ensure_ascii=False))
+        echo(as_json_line(result))
     else:
         from docqa.measure.report import render
 
@@ -130,7 +130,7 @@ def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: s
         fail(str(err))
         return
     if as_json:
-        echo(as_json_line(result, ensure_ascii=False))
+        echo(as_json_line(result))
         return
     for row in result["table"]:
         mark = "*" if row["bar"] == result["not_found_prob"] else " "
@@ -175,7 +175,7 @@ def bench_retrieval(eval_dir: str, embedders: tuple[str, ...], work: str, k: int
     from docqa.measure.bench import run_retrieval_bench
 
     rows = run_retrieval_bench(settings_with(index=work), Path(eval_dir), list(embedders), k, log=lambda m: echo(m, err=True))
-    echo(as_json_line(rows, indent=2, ensure_ascii=False))
+    echo(as_json_line(rows, indent=2))
 
 
 def _count(text: str) -> int:
@@ -257,7 +257,7 @@ def bench_answer(eval_dir: str, stride: int, cold_runs: int, as_json: bool) -> N
         first = next(q for q in load_questions(seed) if q.answerable)
         result["cold"] = cold_ask(first.question, cold_runs, log)
     if as_json:
-        echo(as_json_line(result, ensure_ascii=False))
+        echo(as_json_line(result))
         return
     from docqa.measure.report import table
 
