@@ -9,11 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from docqa.answer.entail import entail_request
+from docqa.answer.entail import OPENING as CHECK_OPENING
 from docqa.index.lexical import fold
 from docqa.models.llm import Completion
-
-CHECK_OPENING = entail_request("", [""]).split(":", 1)[0] + ": "  # "Source: ", where a check prompt opens
 
 
 class FakeEmbedder:

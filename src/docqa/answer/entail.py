@@ -13,11 +13,12 @@ from docqa.models import LLM
 # "Entailment check"), where the guard as a whole did not pay enough to be on by default.
 ENTAIL_BAR = 0.35
 NO = "No"
+OPENING = "Source: "  # how a check's prompt opens (a draft's opens "Sources:")
 
 
 def entail_request(claim: str, sentences: Sequence[str]) -> str:
     source = " ".join(sentences)
-    return f"Source: {source}\nClaim: {claim}\nDoes the source state the claim? Reply with one word: Yes or No."
+    return f"{OPENING}{source}\nClaim: {claim}\nDoes the source state the claim? Reply with one word: Yes or No."
 
 
 class Entailment:
