@@ -78,6 +78,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_path=Path(get("DOCQA_LLM")) if get("DOCQA_LLM") else None,
         reranker=get("DOCQA_RERANKER") or None,
         # The names of evidence.CONTEXTS, kept here so that settings import nothing heavy.
-        context=_choice(env, "DOCQA_CONTEXT", "sentence", ("sentence", "before", "neighbours", "chunk", "document")),
+        context=_choice(env, "DOCQA_CONTEXT", "sentence", ("sentence", "before", "neighbours", "chunk", "passages", "document")),
         chunk_vectors=_choice(env, "DOCQA_CHUNK_VECTORS", "sentences", ("sentences", "embedded")),
     )

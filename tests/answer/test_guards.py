@@ -10,6 +10,7 @@ import pytest
 from fakes import FakeEmbedder, ScriptedLLM, source_number
 
 from docqa.answer.asker import Asker
+from docqa.answer.crossing import SENTENCE_REQUEST_OPENING
 from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
 from docqa.answer.translate import QUESTION_REQUEST_OPENING
 from docqa.answer.verify import verify
@@ -163,8 +164,21 @@ def question_translation(w: World, p: Policy) -> bool:
     def reply(u: str) -> str:
         return "¿Adónde viajó la doctora después de Madrid?" if u.startswith(QUESTION_REQUEST_OPENING) else WASHINGTON(u)
 
-    answer, _ = w.ask(w.seed(), p, reply, "Where did the doctor travel after Madrid?")
+    # Answered in the sources' language, the checks read the translated question anyway.
+    answer, _ = w.ask(w.seed(), p.without("source_answer"), reply, "Where did the doctor travel after Madrid?")
     return answer.abstained and "mention" in answer.reason
+
+
+def source_answer(w: World, p: Policy) -> bool:
+    def reply(u: str) -> str:
+        if u.startswith(QUESTION_REQUEST_OPENING):
+            return "¿Dónde se reunirán de nuevo las delegaciones?"
+        if u.startswith(SENTENCE_REQUEST_OPENING):
+            return "They will meet in Washington."
+        return WASHINGTON(u) if "Answer in Spanish" in u else f"In Washington [{source_number(u, 'Washington')}]."
+
+    answer, llm = w.ask(w.seed(), p, reply, "Where will the delegations meet again?")
+    return not answer.abstained and answer.text.startswith("They will meet") and "Answer in Spanish" in llm.prompts[1]
 
 
 def translation(w: World, p: Policy) -> bool:
@@ -175,7 +189,7 @@ def translation(w: World, p: Policy) -> bool:
             return "¿Dónde se reunirán de nuevo las delegaciones?"
         return f"Washington, enero de 2024 [{source_number(u, 'Washington')}]."
 
-    answer, _ = w.ask(w.seed(), p, reply, "Where will the delegations meet again?")
+    answer, _ = w.ask(w.seed(), p.without("source_answer"), reply, "Where will the delegations meet again?")
     return "January" in answer.text
 
 

@@ -52,7 +52,8 @@ def test_across_languages_the_checks_read_the_question_translated_into_the_sourc
             return f"Both, in Washington in January 2024 [{source_number(user, 'Washington')}]."
 
         llm = ScriptedLLM(script)
-        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0), policy=EVERY), llm
+        # The draft across languages, as the checks saw it before answers were written in the sources' language.
+        return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.0, 0.0), policy=EVERY.without("source_answer")), llm
 
     # Translated, the question asks what is not so, and the cited Spanish sentence denies nothing.
     withdrawn, llm = asker("¿Qué delegaciones no acordaron reunirse en Washington en 2024?")

@@ -106,3 +106,54 @@ def test_the_answer_is_checked_after_its_draft_has_streamed(services: Services) 
     kinds = [e for e in asker.stream(QUESTION) if not isinstance(e, Token)]
     # The app says so while the question is translated for the checks (~1 s across languages).
     assert kinds.index(Status(CHECKING)) == len(kinds) - 2 and isinstance(kinds[-1], Final)
+
+
+def test_across_languages_the_answer_is_written_verified_and_cited_in_the_sources_language_then_translated(services: Services) -> None:
+    from docqa.answer.crossing import SENTENCE_REQUEST_OPENING
+    from docqa.answer.guards import Policy
+
+    def script(user: str) -> str:
+        if user.startswith(SENTENCE_REQUEST_OPENING):
+            return "They will meet again in Washington in January 2024."
+        return f"Se reunirán nuevamente en Washington en enero de 2024 [{source_number(user, 'Washington')}]."
+
+    (services.settings.corpus / "english.txt").unlink()  # Spanish sources only: the best evidence is Spanish
+    services.build()
+    llm = ScriptedLLM(lambda u: "¿Dónde se reunirán de nuevo las delegaciones?" if u.startswith(QUESTION_REQUEST_OPENING) else script(u))
+    asker = Asker(services.reader, services.embedder(), lambda: llm, policy=Policy())
+    events = list(asker.stream(QUESTION))
+    answer = events[-1].answer
+    draft = next(p for p in llm.prompts if "Sources:" in p)
+    assert "Answer in Spanish." in draft and "¿Dónde se reunirán de nuevo las delegaciones?" in draft
+    assert not answer.abstained and answer.lang == "en" and answer.text.startswith("They will meet again in Washington")
+    assert [("Washington" in c.sentence) for c in answer.citations] == [True] and "[1]" in answer.text
+    assert answer.translated_question == "¿Dónde se reunirán de nuevo las delegaciones?"
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert "enero" not in streamed and "Washington" in streamed  # the Spanish draft is not shown, its translation is
+
+
+def test_a_translation_that_drops_a_number_or_is_not_in_the_asked_language_keeps_the_verified_sentence(services: Services) -> None:
+    from docqa.answer.crossing import SENTENCE_REQUEST_OPENING, translation_of
+    from docqa.answer.guards import Policy
+
+    assert translation_of("They will meet in January.", "Se reunirán en enero de 2024.", "en") == ""
+    assert translation_of("Se reunirán en enero de 2024.", "Se reunirán en enero de 2024.", "en") == ""
+    assert translation_of("They will meet in January 2024.", "Se reunirán en enero de 2024.", "en") == "They will meet in January 2024."
+
+    (services.settings.corpus / "english.txt").unlink()
+    services.build()
+    llm = ScriptedLLM(lambda u: "¿Dónde se reunirán de nuevo las delegaciones?" if u.startswith(QUESTION_REQUEST_OPENING)
+                      else "In Washington." if u.startswith(SENTENCE_REQUEST_OPENING)
+                      else f"Se reunirán nuevamente en Washington en enero de 2024 [{source_number(u, 'Washington')}].")
+    answer = Asker(services.reader, services.embedder(), lambda: llm, policy=Policy()).ask(QUESTION)
+    assert not answer.abstained and "enero de 2024" in answer.text and answer.citations
+
+
+def test_across_languages_an_abstention_is_in_the_askers_language_with_its_reason(services: Services) -> None:
+    from docqa.answer.guards import Policy
+
+    services.build()
+    llm = ScriptedLLM(lambda u: "¿Cuántos votos obtuvo el candidato?" if u.startswith(QUESTION_REQUEST_OPENING) else "NOT_FOUND")
+    answer = Asker(services.reader, services.embedder(), lambda: llm, policy=Policy(), gate=(0.0, 0.0)).ask(
+        "How many votes did the candidate get in the migration talks?")
+    assert answer.abstained and answer.lang == "en" and answer.reason and "couldn't find" in answer.text

@@ -147,3 +147,28 @@ def test_a_saved_prefix_state_gives_the_same_reply_to_the_next_process(tmp_path:
     state = next(tmp_path.glob("prefix-*.state"))
     state.write_bytes(b"not a llama.cpp state")  # damaged: evaluated again and saved anew
     assert LlamaCppLLM(path, 2).warm(SYSTEM, tmp_path) == "saved"
+
+
+def test_a_document_read_whole_is_kept_in_memory_and_on_disk_and_not_once_it_changes(tmp_path: Path) -> None:
+    from docqa.answer.prompt import READING_SYSTEM
+    from docqa.config import load_settings
+    from docqa.models.choice import chosen_path
+    from docqa.models.llm import LlamaCppLLM
+
+    path = chosen_path(load_settings({}))
+    document = "Passages:\n" + SEED.read_text("utf-8")[:1500] + "\n"
+    ask = [document + "\nQuestion: ¿Quién encabezó la delegación?\nAnswer in Spanish.",
+           document + "\nQuestion: ¿Cuándo se reunirán?\nAnswer in Spanish."]
+    first = LlamaCppLLM(path, 2, 4096)
+    first.warm(READING_SYSTEM, tmp_path)
+    assert first.keep(READING_SYSTEM, ask[0], len(document)) == "saved"
+    reply = first.complete(READING_SYSTEM, ask[1], 24).text()
+    assert first.keep(READING_SYSTEM, ask[1], len(document)) == "kept"
+    del first
+    second = LlamaCppLLM(path, 2, 4096)
+    second.warm(READING_SYSTEM, tmp_path)  # a cold start: the system prefix alone is in memory
+    assert second.keep(READING_SYSTEM, ask[1], len(document)) == "loaded"
+    assert second.complete(READING_SYSTEM, ask[1], 24).text() == reply  # the same state as evaluating it
+    changed = ask[1].replace("Blinken", "Blinkenn")
+    assert second.keep(READING_SYSTEM, changed, len(document) + 1) == "saved"
+    assert len(list(tmp_path.glob("doc-*.state"))) == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docqa.answer.asker import MAX_ANSWER_TOKENS, Asker
+from docqa.answer.asker import MAX_ANSWER_TOKENS, Asker, system_for
 from docqa.answer.events import (
     CHECKING,
     PASSED_OVER,
@@ -15,6 +15,7 @@ from docqa.answer.events import (
     Status,
     Token,
 )
+from docqa.answer.evidence import READING
 from docqa.answer.followup import Turn, standalone
 from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
 from docqa.answer.prompt import SYSTEM
@@ -23,6 +24,6 @@ from docqa.answer.words import PLAIN_DECLINES
 
 __all__ = [
     "CHECKING", "DEFAULT_OFF", "GUARDS", "MARKER", "MAX_ANSWER_TOKENS", "NAMES", "PASSED_OVER",
-    "PLAIN_DECLINES", "RETRIEVING", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final",
-    "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "standalone",
+    "PLAIN_DECLINES", "READING", "RETRIEVING", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final",
+    "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "standalone", "system_for",
 ]

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from docqa.answer.checks import PASSED_OVER_WHY, only_names_held
 from docqa.answer.compose import abstain, compose
+from docqa.answer.crossing import in_language, quiet
 from docqa.answer.entail import Entailment
 from docqa.answer.events import (
     CHECKING,
@@ -23,10 +24,10 @@ from docqa.answer.events import (
     Status,
     Token,
 )
-from docqa.answer.evidence import DOCUMENT, MAX_EVIDENCE, select, with_context
+from docqa.answer.evidence import DOCUMENT, MAX_EVIDENCE, READING, select, whole_document, with_context
 from docqa.answer.followup import Turn, history_note, standalone
 from docqa.answer.guards import Policy
-from docqa.answer.prompt import NOT_FOUND, SYSTEM, user_message
+from docqa.answer.prompt import NOT_FOUND, READING_SYSTEM, SYSTEM, reading_context, reading_message, user_message
 from docqa.answer.spelling import never_mentioned, respell, spelled_like
 from docqa.answer.translate import (
     QUESTION_TOKENS,
@@ -40,7 +41,7 @@ from docqa.answer.translate import (
 from docqa.answer.verify import names_absent
 from docqa.answer.words import ABSTAIN_PHRASES
 from docqa.index import IndexReader, detect_language, title
-from docqa.models import LLM, Embedder
+from docqa.models import LLM, Embedder, PrefixKeeper
 from docqa.search import Reranker, Retriever, rerank
 from docqa.types import Answer, Document, Hit
 
@@ -89,6 +90,7 @@ class Asker:
         self.policy = policy if policy is not None else Policy()
         self._calibration = calibration
         self.context = context  # evidence.CONTEXTS
+        self.system = system_for(context)
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Answer:
         for event in self.stream(question, history, k):
@@ -139,60 +141,89 @@ class Asker:
         return None
 
     def _titles(self, case: Case) -> list[str]:
-        """Each evidence line's document title; a whole document gives it on its first line only."""
+        """Each evidence line's document title: a whole document gives it on its first line only, a
+        passage on its first sentence, and a title line never gets its own title again."""
         titles = [case.titles[h.doc_path] for h in case.evidence]
-        if self.context != DOCUMENT:
+        if self.context not in READING:
             return titles
-        return [t if i == 0 or case.evidence[i - 1].doc_path != h.doc_path else "" for i, (t, h) in enumerate(zip(titles, case.evidence))]
+        running, ev = self._running(case), case.evidence
+        return [t if not running[i] and not (self.context == DOCUMENT and i and ev[i - 1].doc_path == h.doc_path)
+                and h.text.strip() != t else "" for i, (t, h) in enumerate(zip(titles, ev))]
 
     def _running(self, case: Case) -> list[bool]:
-        """For a whole document, which sentences continue the paragraph before them (no blank line
-        between them in the document)."""
-        if self.context != DOCUMENT:
+        """When read as prose, which sentences continue the paragraph before them (the next sentence of
+        the same document, with no line break between them)."""
+        if self.context not in READING:
             return []
         ev = case.evidence
-        return [i > 0 and ev[i - 1].doc_path == h.doc_path and "\n" not in case.docs[h.doc_path].text[ev[i - 1].end : h.start]
-                for i, h in enumerate(ev)]
+        return [i > 0 and ev[i - 1].doc_path == h.doc_path and ev[i - 1].end <= h.start
+                and "\n" not in case.docs[h.doc_path].text[ev[i - 1].end : h.start] for i, h in enumerate(ev)]
 
     def _case(
         self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
     ) -> Case:
-        evidence = with_context(evidence, reader, self.context)
+        document = whole_document(evidence, reader) if self.context == DOCUMENT else []
+        evidence = document or with_context(evidence, reader, self.context)
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         titles = {path: title(doc.text) for path, doc in docs.items()}
-        return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note)
+        return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note, bool(document))
 
     def _answer(self, case: Case, reader: IndexReader, timings: dict[str, float], t0: float) -> Iterator[Event]:
         llm, policy = self._llm(), self.policy
         if self._calibration is not None:
             policy = replace(policy, not_found_prob=self._calibration())
+        source = source_language(case.lang, case.doc_langs())
+        # Across languages the checks need the question in the sources' language. Not for a
+        # follow-up: its standalone query is long, so the checks stay those across languages.
+        asked_in = (_AskedIn(llm, self.system, case.question, source)
+                    if source and case.query == case.question and (policy.on("question_translation") or policy.on("source_answer")) else None)
+        if asked_in is not None and policy.on("source_answer") and _lead_language(case) == source and asked_in():
+            # Answered in the sources' language, where every check compares like with like, then
+            # translated for the asker (docs/experiments.md, "Answers in the documents' language").
+            inner = replace(case, question=asked_in(), query=asked_in(), lang=source)
+            answer, diagnosis = yield from quiet(self._attempts(inner, llm, policy, None, reader, timings, t0))
+            answer = yield from in_language(llm, self.system, answer, case.lang, source, t0, timings)
+            diagnosis["translated_question"] = asked_in()
+        else:
+            answer, diagnosis = yield from self._attempts(case, llm, policy, asked_in if policy.on("question_translation") else None,
+                                                          reader, timings, t0)
+        yield Final(_finish(answer, case, diagnosis, timings, t0))
+
+    def _attempts(
+        self, case: Case, llm: LLM, policy: Policy, asked_in: _AskedIn | None, reader: IndexReader, timings: dict[str, float], t0: float,
+    ) -> Generator[Event, None, tuple[Answer, dict[str, object]]]:
+        """The draft and its checks (and with the retry guard, a second draft): the answer, and
+        what to keep for diagnosis."""
         tokens = 0
         for attempt in (1, 2):
-            prompt = user_message(case.question, case.evidence, case.lang, case.note, self._titles(case), self._running(case))
-            raw, watched, first, used = yield from _draft(llm, prompt, t0, policy.not_found_bar)
+            message = reading_message if self.context in READING else user_message
+            titles, running = self._titles(case), self._running(case)
+            prompt = message(case.question, case.evidence, case.lang, case.note, titles, running)
+            if case.whole and isinstance(llm, PrefixKeeper):
+                # 1 when the document's evaluated prefix was already there (in memory or on disk).
+                kept = llm.keep(self.system, prompt, len(reading_context(case.evidence, titles, running)))
+                timings["document_reused"] = float(kept in ("kept", "loaded"))
+            raw, watched, first, used = yield from _draft(llm, self.system, prompt, t0, policy.not_found_bar)
             tokens += used
             timings.setdefault("ttft_s", round(first or 0.0, 3))
             timings["prompt_tokens"] = tokens
             diagnosis: dict[str, object] = {"draft": raw, "signals": {"not_found": round(watched, 5)}}
             if _model_abstained(raw) or watched >= policy.not_found_bar:
-                yield Final(_finish(abstain(case.lang, "the model found no answer in the evidence"), case, diagnosis, timings, t0))
-                return
+                return abstain(case.lang, "the model found no answer in the evidence"), diagnosis
             source = source_language(case.lang, case.doc_langs())
             leftover = untranslated(raw, case.lang, source, case.question) if source and policy.on("translation") else []
             if leftover:
                 # A small model copies words of foreign sources into its answer ("the eje impulsor");
                 # asked again in the same conversation, it translates them (docs/experiments.md, "Translation turn").
                 yield Redraft(UNTRANSLATED)
-                again, _, _, used = yield from _draft(llm, translation_request(leftover, case.lang, source), t0, 2.0, [(prompt, raw)], watch="")
+                again, _, _, used = yield from _draft(llm, self.system, translation_request(leftover, case.lang, source), t0, 2.0,
+                                                      [(prompt, raw)], watch="")
                 tokens += used
                 timings["prompt_tokens"] = tokens
                 diagnosis["signals"]["untranslated"] = len(leftover)  # type: ignore[index]
                 raw = again if accepted(raw, again, case.lang, source, case.question) and not _model_abstained(again) else raw
-            # Across languages the topic checks need the question in the sources' language. Not for a
-            # follow-up: its standalone query is long, so the checks stay those across languages.
-            asked_in = _AskedIn(llm, case.question, source) if source and case.query == case.question and policy.on("question_translation") else None
             yield Status(CHECKING)
-            entails = Entailment(llm)
+            entails = Entailment(llm, self.system)
             answer, why = compose(raw, case, reader, self._embedder, policy, asked_in, entails)
             if entails.scores:
                 diagnosis["signals"]["entailed_no"] = entails.scores  # type: ignore[index]
@@ -205,18 +236,18 @@ class Asker:
                 continue
             if asked_in is not None and asked_in.text is not None:
                 diagnosis["translated_question"] = asked_in.text
-            yield Final(_finish(answer, case, diagnosis, timings, t0))
-            return
+            return answer, diagnosis
+        raise AssertionError("the second attempt always returns")
 
 
 def _draft(
-    llm: LLM, prompt: str, t0: float, bar: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND
+    llm: LLM, system: str, prompt: str, t0: float, bar: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND
 ) -> Generator[Event, None, tuple[str, float, float | None, int]]:
     """Stream the model's reply as token events; return its text, its NOT_FOUND probability, the
     time to its first token and its prompt tokens. Nothing shows while the reply may still be
     NOT_FOUND, and none of a draft that the probability (known at the first token) withdraws."""
     raw, first, shown = "", None, 0
-    with llm.complete(SYSTEM, prompt, MAX_ANSWER_TOKENS, watch=watch, earlier=earlier) as completion:
+    with llm.complete(system, prompt, MAX_ANSWER_TOKENS, watch=watch, earlier=earlier) as completion:
         for piece in completion:
             if first is None:
                 first = time.perf_counter() - t0
@@ -231,15 +262,27 @@ class _AskedIn:
     """The question in the sources' language, translated by the model on first use (~1.5 s). The
     same system message keeps the KV cache's prefix; the reply is not shown."""
 
-    def __init__(self, llm: LLM, question: str, source_lang: str) -> None:
-        self._llm, self._question, self._source_lang = llm, question, source_lang
+    def __init__(self, llm: LLM, system: str, question: str, source_lang: str) -> None:
+        self._llm, self._system, self._question, self._source_lang = llm, system, question, source_lang
         self.text: str | None = None  # None until asked for; "" when the reply was no translation
 
     def __call__(self) -> str:
         if self.text is None:
-            with self._llm.complete(SYSTEM, question_request(self._question, self._source_lang), QUESTION_TOKENS) as reply:
+            with self._llm.complete(self._system, question_request(self._question, self._source_lang), QUESTION_TOKENS) as reply:
                 self.text = as_question(reply.text(), self._source_lang)
         return self.text
+
+
+def _lead_language(case: Case) -> str:
+    """The language of the best-ranked sentence the model reads: a mixed corpus is answered in the
+    sources' language only when the best evidence is in it."""
+    best = max(case.evidence, key=lambda h: h.score, default=None)
+    return case.docs[best.doc_path].lang if best is not None else ""
+
+
+def system_for(context: str) -> str:
+    """The system message for what the model reads: prose (passages, a document) or numbered sentences."""
+    return READING_SYSTEM if context in READING else SYSTEM
 
 
 def _history_lang(history: Sequence[Turn]) -> str:

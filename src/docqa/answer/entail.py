@@ -25,12 +25,12 @@ class Entailment:
     """One answer's checks, each a short reply from the model under the answer's own system message,
     so the KV cache keeps its prefix (~1–4 s a claim on 2 cores). `scores` holds each P("No")."""
 
-    def __init__(self, llm: LLM) -> None:
-        self._llm = llm
+    def __init__(self, llm: LLM, system: str = SYSTEM) -> None:
+        self._llm, self._system = llm, system
         self.scores: list[float] = []
 
     def __call__(self, claim: str, sentences: Sequence[str]) -> float:
-        with self._llm.complete(SYSTEM, entail_request(claim, sentences), 2, watch=NO) as reply:
+        with self._llm.complete(self._system, entail_request(claim, sentences), 2, watch=NO) as reply:
             reply.text()
             no = float(reply.watch_prob)
         self.scores.append(round(no, 5))

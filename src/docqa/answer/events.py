@@ -50,6 +50,7 @@ class Case:
     docs: Mapping[str, Document]  # by path, for every evidence sentence
     titles: Mapping[str, str]
     note: str = ""  # the earlier turn, for a follow-up
+    whole: bool = False  # the evidence is one document, read whole
 
     def doc_langs(self) -> list[str]:
         return [self.docs[h.doc_path].lang for h in self.evidence]

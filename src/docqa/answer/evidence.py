@@ -20,6 +20,12 @@ CONTEXT_TOKENS = 480  # the most any context may add up to, about 14 s of prompt
 # "Whole documents").
 DOCUMENT = "document"
 DOCUMENT_TOKENS = 1600
+# "passages": the blank-line paragraphs that hold the best sentences, as a plain RAG pastes them, read
+# as prose and cited by alignment after the draft; also what "document" reads when a document does
+# not fit (docs/experiments.md, "Passages").
+PASSAGES = "passages"
+READING = (PASSAGES, DOCUMENT)  # contexts read as prose, not as numbered sentences
+MAX_PASSAGES, PASSAGE_TOKENS = 3, 900
 
 
 def select(hits: Sequence[Hit]) -> list[Hit]:
@@ -39,8 +45,8 @@ def with_context(evidence: Sequence[Hit], reader: IndexReader, context: str) -> 
     """Each of the best MIN_EVIDENCE sentences with its context, in document order within a passage
     and passages in rank order. Every context sentence is numbered on its own, so a citation still
     points at the one sentence that says it."""
-    if context == DOCUMENT:
-        return whole_document(evidence, reader) or list(evidence)
+    if context in READING:  # a document that fits is read whole before this (`whole_document`)
+        return passages(evidence, reader)
     before, after = CONTEXTS[context]
     if (before, after) == (0, 0):
         return list(evidence)
@@ -70,6 +76,31 @@ def whole_document(evidence: Sequence[Hit], reader: IndexReader) -> list[Hit]:
         return []
     ranked = {h.sentence_id: h for h in evidence}
     return [ranked.get(r.id) or Hit(r.id, r.chunk_id, r.doc_path, r.text, r.start, r.end, r.page, 0.0) for r in rows]
+
+
+def passages(ranked: Sequence[Hit], reader: IndexReader) -> list[Hit]:
+    """The paragraphs of the best-ranked sentences, a paragraph once, up to MAX_PASSAGES within
+    PASSAGE_TOKENS (the first always, however long), in document order: documents by their best
+    paragraph, paragraphs as their document has them, so that one about "the delegation" follows the
+    one that says who led it, as the reader of the document sees them."""
+    out: list[Hit] = []
+    seen: set[int] = set()
+    used = taken = 0
+    scored = {h.sentence_id: h for h in ranked}
+    for hit in ranked:
+        if taken == MAX_PASSAGES:
+            break
+        if hit.sentence_id in seen:
+            continue
+        rows = reader.store.paragraph_rows(hit.sentence_id)
+        cost = sum(estimate_tokens(r.text) + 1 for r in rows)
+        if out and used + cost > PASSAGE_TOKENS:
+            continue  # a shorter paragraph further down may still fit
+        out.extend(scored.get(r.id) or Hit(r.id, r.chunk_id, r.doc_path, r.text, r.start, r.end, r.page, 0.0) for r in rows)
+        seen.update(r.id for r in rows)
+        used, taken = used + cost, taken + 1
+    first = {h.doc_path: i for i, h in reversed(list(enumerate(out)))}
+    return sorted(out, key=lambda h: (first[h.doc_path], h.start))
 
 
 def _around(hit: Hit, reader: IndexReader, before: int, after: int) -> list:  # type: ignore[type-arg]

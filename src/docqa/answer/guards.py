@@ -50,6 +50,8 @@ GUARDS: tuple[Guard, ...] = (
           "an answer copied from an unrelated sentence of the right document"),
     Guard("question_translation", AFTER, "across languages, the checks read the question as the model translates it",
           "the names, negation and topic checks compare words of one language"),
+    Guard("source_answer", REPAIR, "across languages, the model answers the translated question in the sources' language",
+          "the verified answer is translated for the asker; written across languages it mixed them (“the Recinto del …”)"),
     Guard("translation", REPAIR, "an answer word of the sources' language the answer's language lacks",
           "a small model copies source words into an answer in another language (“the eje impulsor”)"),
     Guard("numbers", REPAIR, "whole numbers up to fifteen, in the claim's own language",

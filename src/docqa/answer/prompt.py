@@ -1,4 +1,4 @@
-"""Prompts for grounded answers: a fixed system message and numbered evidence sentences."""
+"""Prompts for grounded answers: a fixed system message and the evidence, numbered sentences or prose."""
 
 from __future__ import annotations
 
@@ -35,6 +35,28 @@ Reply: The museum opened in 1901, run by Ana Ruiz [2].
 """
 
 
+# For reading passages or a whole document as prose: the plain RAG's shape, which answers more questions
+# right with this model than numbered lone sentences (docs/experiments.md, "Passages"). There are no
+# numbers to cite; each answer sentence is aligned to the sentence that states it after the draft.
+READING_SYSTEM = f"""You answer questions using only the passages the user gives you.
+Rules:
+- Use only facts stated in the passages. Never use outside knowledge.
+- Answer the exact question briefly, in one or two sentences, reusing the words of the passages.
+- Answer in the language the user asks for, even when the passages are in another language.
+- If the passages do not state the answer, reply with exactly {NOT_FOUND}.
+
+A passage may start with the title of its document in parentheses; it tells you what the passage is about.
+
+Example:
+Passages:
+(Museo de Bellas Artes de Lyon) La colección incluye más de 3.000 pinturas. El museo abrió sus puertas en 1901 en el centro de la ciudad, dirigido por Ana Ruiz.
+
+Question: When did the museum open and who ran it?
+Answer in English.
+Reply: The museum opened in 1901, run by Ana Ruiz.
+"""
+
+
 def abstention(lang: str) -> str:
     return ABSTAIN.get(lang, ABSTAIN["en"])
 
@@ -60,3 +82,31 @@ def user_message(
     lines.append(f"Question: {question}")
     lines.append(f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}.")
     return "\n".join(lines)
+
+
+
+def reading_message(
+    question: str, evidence: Sequence[Hit], lang: str, history: str = "", titles: Sequence[str] = (),
+    running: Sequence[bool] = (),
+) -> str:
+    """The evidence as prose, then the question (`reading_context` is where the question starts)."""
+    lines = [""]
+    if history:
+        lines.append(f"Earlier in this conversation: {history}")
+    lines.append(f"Question: {question}")
+    lines.append(f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}.")
+    return reading_context(evidence, titles, running) + "\n".join(lines)
+
+
+def reading_context(evidence: Sequence[Hit], titles: Sequence[str] = (), running: Sequence[bool] = ()) -> str:
+    """The evidence unnumbered: each paragraph on its own line after a blank one, led by its title
+    where `titles[i]` gives one. It depends only on the evidence, so the KV cache keeps it for the
+    next question on the same document."""
+    lines = ["Passages:"]
+    for i, hit in enumerate(evidence):
+        head = f"({titles[i]}) " if i < len(titles) and titles[i] else ""
+        if i < len(running) and running[i]:
+            lines[-1] += f" {head}{hit.text}"
+        else:
+            lines += ["", f"{head}{hit.text}"] if i else [f"{head}{hit.text}"]
+    return "\n".join(lines) + "\n"

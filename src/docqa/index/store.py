@@ -248,6 +248,24 @@ class Store(TermQueries):
                                          (doc_id, seq - 1, seq + 1)).fetchone()
         return str(text[start:end])
 
+    def paragraph_rows(self, sentence_id: int, max_chars: int = 2400) -> list[SentenceRow]:
+        """The sentences of the blank-line paragraph that holds a sentence, in order; where it runs
+        longer than `max_chars`, those of its chunk and the chunks either side (as `passage`)."""
+        row = self.db.execute(
+            "SELECT s.doc_id, s.paragraph, c.seq FROM sentences s JOIN chunks c ON c.id=s.chunk_id WHERE s.id=?",
+            (sentence_id,)).fetchone()
+        if row is None:
+            return []
+        doc_id, paragraph, seq = row
+        start, end = self.db.execute('SELECT min(start), max("end") FROM sentences WHERE doc_id=? AND paragraph=?',
+                                     (doc_id, paragraph)).fetchone()
+        if end - start > max_chars:
+            start, end = self.db.execute('SELECT min(start), max("end") FROM chunks WHERE doc_id=? AND seq BETWEEN ? AND ?',
+                                         (doc_id, seq - 1, seq + 1)).fetchone()
+        ids = [r[0] for r in self.db.execute(
+            'SELECT id FROM sentences WHERE doc_id=? AND start>=? AND "end"<=? ORDER BY seq', (doc_id, start, end))]
+        return self.sentences(ids)
+
     def document(self, path: str) -> Document | None:
         row = self.db.execute(
             f"SELECT path, sha256, mtime, size, text, lang, page_starts, {self._encoding} FROM documents WHERE path=?", (path,)

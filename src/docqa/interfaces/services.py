@@ -50,15 +50,15 @@ class Services:
     def llm(self) -> LLM:
         with self._llm_lock:
             if self._llm is None:
-                from docqa.answer import SYSTEM
+                from docqa.answer import READING, system_for
                 from docqa.models import LlamaCppLLM
 
-                # A whole document needs room: up to ~2,000 tokens of it beside the system message.
-                n_ctx = 4096 if self.settings.context == "document" else 2048
+                # Passages and a whole document need room: up to ~2,000 tokens beside the system message.
+                n_ctx = 4096 if self.settings.context in READING else 2048
                 llm = LlamaCppLLM(chosen_path(self.settings), self.settings.threads, n_ctx)
                 # The evaluated system prefix is kept beside the models, so a cold `docqa ask`
                 # loads it instead of evaluating it again (docs/benchmarks.md, "Answers").
-                llm.warm(SYSTEM, cache=self.settings.models_dir / "cache")
+                llm.warm(system_for(self.settings.context), cache=self.settings.models_dir / "cache")
                 self._llm = llm
             return self._llm
 

@@ -19,6 +19,9 @@ Row = dict[str, object]
 _Key = tuple[str, str, int, str, tuple[tuple[str, str], ...]]
 
 
+SAVE_EVERY = 10
+
+
 class MemoLLM:
     """Runs each distinct call once and replays it after: a replay with a guard off costs only the
     calls that guard's absence adds (the model is greedy, so a replayed reply is the same reply)."""
@@ -67,6 +70,8 @@ class MemoLLM:
                 yield piece
             c.prompt_tokens, c.watch_prob = inner.prompt_tokens, inner.watch_prob
         self._memo[key] = (pieces, c.prompt_tokens, c.watch_prob)  # only a reply that ran to its end
+        if self.calls % SAVE_EVERY == 0:
+            self.save()  # a long run that is stopped keeps most of what it paid for
 
 
 class MemoEmbedder:

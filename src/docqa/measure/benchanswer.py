@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from docqa.answer import MAX_ANSWER_TOKENS, SYSTEM, Final, Token
+from docqa.answer import MAX_ANSWER_TOKENS, Final, Token
 from docqa.interfaces import Services
 from docqa.measure.baseline import plain_answer
 from docqa.measure.evaluate import Question, answer_matches
@@ -50,13 +50,14 @@ def answer_rows(services: Services, questions: list[Question], log: Log) -> list
     assert isinstance(llm, LlamaCppLLM), "bench answer measures the llama.cpp model"
     recorder = _Recorder(llm)
     asker = services.asker(llm=recorder)
+    system = asker.system
     rows = []
     cache = services.settings.models_dir / "cache"
     for i, q in enumerate(questions):
         recorder.calls.clear()
         events: list[Any] = []
         # Each timed call starts from the cached system prefix alone, so neither reuses the other's prompt.
-        llm.warm(SYSTEM, cache)
+        llm.warm(system, cache)
         ttft, total, _ = _timed(_collect(asker.stream(q.question), events), lambda e: isinstance(e, Token))
         answer = next(e.answer for e in events if isinstance(e, Final))
         row: dict[str, Any] = {"id": q.id, "docqa_ttft_s": round(ttft, 3), "docqa_total_s": round(total, 3),
@@ -64,11 +65,11 @@ def answer_rows(services: Services, questions: list[Question], log: Log) -> list
                                "prompt_tokens": answer.timings.get("prompt_tokens", 0), "llm_calls": len(recorder.calls),
                                "right": bool(q.answerable and not answer.abstained and answer_matches(answer.text, q.answers))}
         if recorder.calls:
-            system, user = recorder.calls[0]
-            llm.warm(SYSTEM, cache)
-            rt, rtotal, n = _timed(raw_stream(llm, system, user, MAX_ANSWER_TOKENS), lambda _: True)
+            drafted_under, user = recorder.calls[0]
+            llm.warm(system, cache)
+            rt, rtotal, n = _timed(raw_stream(llm, drafted_under, user, MAX_ANSWER_TOKENS), lambda _: True)
             row.update(raw_ttft_s=round(rt, 3), raw_total_s=round(rtotal, 3), raw_tokens_per_s=round(n / max(rtotal - rt, 1e-6), 2))
-        llm.warm(SYSTEM, cache)
+        llm.warm(system, cache)
         row.update(_naive(services, llm, q))
         log(f"{i + 1}/{len(questions)} {json.dumps(row)}")
         rows.append(row)
@@ -106,6 +107,32 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
                    ttft_ratio=round(statistics.fmean((r["docqa_ttft_s"] - r["retrieve_s"]) / r["raw_ttft_s"] for r in with_raw), 3),
                    total_ratio=round(statistics.fmean(r["docqa_total_s"] / r["raw_total_s"] for r in with_raw), 3))
     return out
+
+
+def session_rows(services: Services, questions: list[Question], log: Log) -> list[dict[str, Any]]:
+    """The questions asked one after another in one warm process, as a user of the app asks them:
+    nothing reset between them, so a document read whole stays evaluated for the next question."""
+    asker, rows = services.asker(), []
+    for i, q in enumerate(questions):
+        answer = asker.ask(q.question)
+        row = {"id": q.id, "ttft_s": answer.timings.get("ttft_s", 0.0), "total_s": answer.timings.get("total_s", 0.0),
+               "document_reused": answer.timings.get("document_reused")}
+        log(f"session {i + 1}/{len(questions)} {json.dumps(row)}")
+        rows.append(row)
+    return rows
+
+
+def session_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Time to the first token over the session, and apart for the questions whose document was
+    already evaluated (the second question on it and later) and those that read it first."""
+    def stats(rs: list[dict[str, Any]]) -> dict[str, Any]:
+        times = sorted(r["ttft_s"] for r in rs)
+        if not times:
+            return {"n": 0}
+        return {"n": len(times), "median": round(statistics.median(times), 3),
+                "p95": round(times[min(len(times) - 1, int(0.95 * len(times)))], 3)}
+    return {"all": stats(rows), "document_reused": stats([r for r in rows if r["document_reused"] == 1.0]),
+            "document_first": stats([r for r in rows if r["document_reused"] == 0.0])}
 
 
 def cold_ask(question: str, runs: int, log: Log) -> dict[str, Any]:

@@ -48,7 +48,7 @@ _QUESTION_OPTIONS = [
     click.option("--limit", type=int, help="Only the first N questions (after --stride)."),
     click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample."),
     click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model [env DOCQA_LLM]"),
-    click.option("--context", type=click.Choice(["sentence", "before", "neighbours", "chunk", "document"]),
+    click.option("--context", type=click.Choice(["sentence", "before", "neighbours", "chunk", "passages", "document"]),
                  help="What the model reads around each evidence sentence [env DOCQA_CONTEXT; default sentence]"),
 ]
 
@@ -64,6 +64,7 @@ def _question_options(f: Any) -> Any:
 @click.option("--retrieval-only", is_flag=True, help="Only measure recall@5; no LLM.")
 @click.option("--ablate", is_flag=True, help="Replay with each guard switched off in turn; report what each is worth.")
 @click.option("--baseline", is_flag=True, help="Also run the plain pipeline (top passages, simple prompt, no guards).")
+@click.option("--baseline-only", is_flag=True, help="Run only the plain pipeline, not docqa.")
 @click.option("--off", multiple=True, help="Switch this guard off (repeatable; see `docqa guards`).")
 @click.option("--on", multiple=True, help="Switch on a guard that is off by default (repeatable).")
 @click.option("--memo", type=click.Path(dir_okay=False), help="Record the model's replies here and replay those recorded before (same model).")
@@ -71,6 +72,7 @@ def _question_options(f: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
              stride: int, llm_path: str | None, context: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
+             baseline_only: bool,
              off: tuple[str, ...], on: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
     """Run a question file (../shared/eval schema) and report the project's metrics."""
     from docqa.answer import DEFAULT_OFF
@@ -87,17 +89,19 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
     except ValueError as err:
         fail(str(err))
         return
-    if ablate and not retrieval_only:
-        result: dict[str, Any] = run_ablation(services, questions, _bar, rows, memo_path=memo_path, policy=policy)
+    replayed = MemoLLM(services.llm(), memo_path) if memo_path and not (ablate or retrieval_only) else None
+    if baseline_only:
+        result: dict[str, Any] = {"n": len(questions)}
+    elif ablate and not retrieval_only:
+        result = run_ablation(services, questions, _bar, rows, memo_path=memo_path, policy=policy)
     elif retrieval_only:
         result = run_eval(services, questions, True, _bar("questions"), rows)
     else:
-        replayed = MemoLLM(services.llm(), memo_path) if memo_path else None
         result = run_eval(services, questions, False, _bar("questions"), rows, services.asker(policy, llm=replayed))
-        if replayed is not None:
-            replayed.save()
-    if baseline and not retrieval_only:
-        result = {**result, "baseline": run_baseline(services, questions, _bar("plain pipeline"))}
+    if (baseline or baseline_only) and not retrieval_only:
+        result = {**result, "baseline": run_baseline(services, questions, _bar("plain pipeline"), replayed)}
+    if replayed is not None:
+        replayed.save()
     if details:
         Path(details).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     if as_json:
@@ -229,12 +233,14 @@ def bench_retrieve(sizes: str, vocab: str, work: str, keep: bool, real_index: st
 @click.option("--eval-dir", type=click.Path(file_okay=False), default="../shared/eval", show_default=True)
 @click.option("--stride", default=16, show_default=True, help="Every K-th XQuAD es dev question (0: none).")
 @click.option("--cold", "cold_runs", default=0, help="Also time N cold `docqa ask` runs on the seed question.")
+@click.option("--session", is_flag=True, help="Ask each set's questions in order in one warm process, as the app does, "
+              "instead of against the raw call: time to the first token, apart where the document was already read.")
 @click.option("--json", "as_json", is_flag=True)
-def bench_answer(eval_dir: str, stride: int, cold_runs: int, as_json: bool) -> None:
+def bench_answer(eval_dir: str, stride: int, cold_runs: int, session: bool, as_json: bool) -> None:
     """docqa ÷ a raw llama-cpp-python call on the identical prompt, and the naive top-5-chunks prompt."""
     from docqa.interfaces import Services
     from docqa.measure.bench import machine
-    from docqa.measure.benchanswer import answer_rows, cold_ask, summary
+    from docqa.measure.benchanswer import answer_rows, cold_ask, session_rows, session_summary, summary
     from docqa.measure.evalrun import eval_index_dir
     from docqa.measure.evaluate import load_questions
 
@@ -251,13 +257,17 @@ def bench_answer(eval_dir: str, stride: int, cold_runs: int, as_json: bool) -> N
         services.build()
         questions = [q for q in load_questions(qfile) if not q.turns[:-1]]
         questions = questions if name == "seed" else questions[::stride]
+        if session:
+            rows = session_rows(services, questions, log)
+            result["sets"][name] = {"summary": session_summary(rows), "rows": rows}
+            continue
         rows = answer_rows(services, questions, log)
         result["sets"][name] = {"summary": summary(rows), "rows": rows}
     if cold_runs and seed.is_file():
         first = next(q for q in load_questions(seed) if q.answerable)
         result["cold"] = cold_ask(first.question, cold_runs, log)
-    if as_json:
-        echo(as_json_line(result))
+    if as_json or session:
+        echo(as_json_line(result) if as_json else json.dumps({k: v["summary"] for k, v in result["sets"].items()}, indent=2))
         return
     from docqa.measure.report import table
 

@@ -6,7 +6,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +77,20 @@ def _question(path: Path, n: int, r: dict[str, Any], gold: list[str] | None) -> 
 
 def load_questions(path: Path, gold_from: Path | None = None) -> list[Question]:
     """Read a JSONL question file; `gold_from` swaps in gold sentences of the same ids from another
-    file, which is how English questions are scored against the Spanish corpus. A malformed row
-    raises QuestionFileError naming the file, the line and the field."""
-    gold: dict[str, list[str]] = {}
+    file, which is how English questions are scored against the Spanish corpus, and adds that file's
+    answers to the accepted ones: an English answer written from Spanish sources may keep a name or
+    a phrase as the sources give it ("la Ciudad de México"), which is right in either language. A
+    malformed row raises QuestionFileError naming the file, the line and the field."""
+    gold: dict[str, Question] = {}
     if gold_from is not None:
         for n, other in _rows(gold_from):
-            gold[str(other.get("id"))] = list(_question(gold_from, n, other, None).gold_sentences)
-    return [_question(path, n, r, gold.get(str(r.get("id")), []) if gold_from else None) for n, r in _rows(path)]
+            gold[str(other.get("id"))] = _question(gold_from, n, other, None)
+    out = []
+    for n, r in _rows(path):
+        other = gold.get(str(r.get("id")))
+        q = _question(path, n, r, list(other.gold_sentences) if other else [] if gold_from else None)
+        out.append(replace(q, answers=tuple(dict.fromkeys(q.answers + other.answers))) if other else q)
+    return out
 
 
 _PUNCT = re.compile(r"[^\w\s]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docqa.models.choice import ModelChoiceError, ModelInfo, chosen_path, describe, list_models
 from docqa.models.embed import Embedder, EmbedderError, embedder_id, load_embedder
-from docqa.models.llm import LLM, Completion, LlamaCppLLM, raw_stream
+from docqa.models.llm import LLM, Completion, LlamaCppLLM, PrefixKeeper, raw_stream
 from docqa.models.llmfile import LLM_FILENAME, ModelFileError, ensure_llm
 from docqa.models.profile import Profile, load_profile, save_profile
 
@@ -18,6 +18,7 @@ __all__ = [
     "ModelChoiceError",
     "ModelFileError",
     "ModelInfo",
+    "PrefixKeeper",
     "Profile",
     "chosen_path",
     "describe",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -9,6 +10,9 @@ from typing import Protocol, Self, runtime_checkable
 
 from docqa.models.chat import ChatFormat, chat_format
 
+# Documents' evaluated states kept on disk (~28 KB a token for the packaged model, so ~45 MB for a
+# 1,600-token document); the least recently used go first.
+KEPT_DOCUMENTS = 8
 GREEDY = {"temperature": 0.0, "top_k": 1, "repeat_penalty": 1.0}  # repeatable answers, and the raw bench call's
 
 
@@ -55,6 +59,13 @@ class LLM(Protocol):
     ) -> Completion: ...
 
 
+@runtime_checkable
+class PrefixKeeper(Protocol):
+    """Keeps an evaluated prompt prefix (a document read whole) for the next questions on it."""
+
+    def keep(self, system: str, user: str, upto: int) -> str: ...
+
+
 class LlamaCppLLM:
     """Any GGUF chat model through llama-cpp-python on the CPU, prompted with its own chat template.
     One Llama object is not thread-safe, so a completion holds a lock while it generates."""
@@ -71,6 +82,7 @@ class LlamaCppLLM:
         self.id = f"llama.cpp:{model_path.name}"
         self.format: ChatFormat = chat_format(self._llama.metadata, self._special_tokens())
         self._add_bos = self._llama.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true"
+        self._cache: Path | None = None  # where evaluated states are saved, once `warm` is given one
 
     def _special_tokens(self) -> dict[str, str]:
         meta = self._llama.metadata
@@ -94,19 +106,40 @@ class LlamaCppLLM:
     def warm(self, system: str, cache: Path | None = None) -> str:
         """Evaluate the fixed system prefix once; llama.cpp then reuses it from the KV cache,
         because every prompt starts with the same tokens. With `cache`, a folder, the evaluated
-        state is saved there and loaded by the next process (a cold CLI start). Returns what it
-        did: "", "evaluated", "loaded" or "saved"."""
+        state is saved there and loaded by the next process (a cold CLI start), and `keep` saves
+        documents' states there too. Returns what it did: "", "evaluated", "loaded" or "saved"."""
+        self._cache = cache if cache is not None else self._cache
         prefix = self.format.prefix(system)
         if not prefix:
             return ""
         tokens = self._tokens(prefix)
-        path = cache / f"prefix-{self._state_key(tokens)}.state" if cache is not None else None
         with self._lock:
-            self._llama.reset()
-            if path is not None and path.is_file() and self._load_state(path, tokens):
-                return "loaded"
-            self._llama.eval(tokens)
-            return "saved" if path is not None and self._save_state(path, tokens) else "evaluated"
+            return self._restore(tokens, cache / f"prefix-{self._state_key(tokens)}.state" if cache is not None else None)
+
+    def keep(self, system: str, user: str, upto: int) -> str:
+        """Make the prompt up to `user[:upto]` (a document read whole, before the question) the
+        model's evaluated state: already there ("kept"), loaded from the cache folder ("loaded"), or
+        evaluated and saved there ("saved"; "evaluated" without a folder). A later question on the
+        same document then pays only for its own tokens, in this process and the next."""
+        whole = self.format.render(system, user)
+        tokens = self._tokens(whole[: whole.index(user) + upto])
+        with self._lock:
+            if self._llama.n_tokens >= len(tokens) and list(self._llama.input_ids[: len(tokens)]) == tokens:
+                return "kept"
+            path = self._cache / f"doc-{self._state_key(tokens)}.state" if self._cache is not None else None
+            done = self._restore(tokens, path)
+        if path is not None and done == "saved":
+            _evict(path.parent, "doc-*.state", KEPT_DOCUMENTS)
+        return done
+
+    def _restore(self, tokens: list[int], path: Path | None) -> str:
+        """The state after `tokens`: loaded from `path` if saved there, else evaluated (and saved)."""
+        self._llama.reset()
+        if path is not None and path.is_file() and self._load_state(path, tokens):
+            os.utime(path)  # recently used: the last to be evicted
+            return "loaded"
+        self._llama.eval(tokens)
+        return "saved" if path is not None and self._save_state(path, tokens) else "evaluated"
 
     def _state_key(self, tokens: list[int]) -> str:
         import hashlib
@@ -133,8 +166,6 @@ class LlamaCppLLM:
         return True
 
     def _save_state(self, path: Path, tokens: list[int]) -> bool:
-        import os
-
         import llama_cpp
 
         try:
@@ -185,6 +216,17 @@ class LlamaCppLLM:
                         yield text
             finally:
                 parts.close()  # type: ignore[union-attr]
+
+
+def _evict(folder: Path, pattern: str, keep: int) -> None:
+    def used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:  # removed meanwhile by another process
+            return 0.0
+
+    for old in sorted(folder.glob(pattern), key=used, reverse=True)[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def raw_stream(llm: LlamaCppLLM, system: str, user: str, max_tokens: int) -> Iterator[str]:
