@@ -139,6 +139,7 @@ def test_a_translation_that_drops_a_number_or_is_not_in_the_asked_language_keeps
     assert translation_of("They will meet in January.", "Se reunirán en enero de 2024.", "en") == ""
     assert translation_of("Se reunirán en enero de 2024.", "Se reunirán en enero de 2024.", "en") == ""
     assert translation_of("They will meet in January 2024.", "Se reunirán en enero de 2024.", "en") == "They will meet in January 2024."
+    assert translation_of("They will meet in January 2024 [1].", "Se reunirán en enero de 2024.", "en") == "They will meet in January 2024."
 
     (services.settings.corpus / "english.txt").unlink()
     services.build()

@@ -119,3 +119,45 @@ def test_eval_reports_how_often_an_abstention_shows_a_passage_holding_the_answer
     assert report["false_abstention_rate"] == 1.0 and report["answer_accuracy"] == 0.0
     assert report["closest_passage_holds_gold"] == 1.0, json.loads(details.read_text("utf-8"))["closest"]
     assert json.loads(details.read_text("utf-8"))["closest_holds_gold"] is True
+
+
+def test_gold_from_adds_the_other_languages_answers_and_sentences(tmp_path: Path) -> None:
+    from docqa.measure.evaluate import load_questions
+
+    en = _write(tmp_path / "en.jsonl", [{"id": "x", "lang": "en", "question": "Where?", "answers": ["Mexico City"],
+                                         "gold_sentences": ["They met in Mexico City."]}])
+    es = _write(tmp_path / "es.jsonl", [{"id": "x", "lang": "es", "question": "¿Dónde?", "answers": ["Ciudad de México"],
+                                         "gold_sentences": ["Se reunieron en la Ciudad de México."]}])
+    (q,) = load_questions(en, es)
+    assert q.answers == ("Mexico City", "Ciudad de México") and q.gold_sentences == ("Se reunieron en la Ciudad de México.",)
+    assert load_questions(en)[0].answers == ("Mexico City",)
+
+
+def test_baseline_only_runs_the_plain_pipeline_alone_and_its_replies_replay_from_the_memo(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = _write(tmp_path / "q.jsonl", [
+        {"id": "a1", "lang": "es", "question": "¿Dónde se reunirán nuevamente las delegaciones?", "answers": ["Washington"],
+         "gold_sentences": [WASHINGTON]},
+        {"id": "u1", "lang": "es", "type": "unanswerable_squad2", "question": "¿Cuántos migrantes cruzaron la frontera?"},
+    ])
+    memo = tmp_path / "memo.jsonl"
+    args = ("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--baseline-only", "--memo", str(memo), "--json")
+    first = run(*args)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert set(report) == {"n", "baseline"} and report["baseline"]["n"] == 2  # docqa itself did not run
+    llm = services.Services.llm(None)  # type: ignore[arg-type]
+    asked = len(llm.prompts)
+    assert asked == 2 and all("Helpful Answer:" in p for p in llm.prompts) and memo.is_file()
+    again = run(*args)
+    assert json.loads(again.stdout)["baseline"] == {**report["baseline"], **{k: json.loads(again.stdout)["baseline"][k] for k in ("ttft_s_median", "ttft_s_mean")}}
+    assert len(llm.prompts) == asked  # replayed, not asked again
+
+
+def test_the_session_summary_parts_questions_that_reused_their_document_from_those_that_read_it_first() -> None:
+    from docqa.measure.benchanswer import session_summary
+
+    rows = [{"ttft_s": 20.0, "document_reused": 0.0}, {"ttft_s": 1.0, "document_reused": 1.0},
+            {"ttft_s": 2.0, "document_reused": 1.0}, {"ttft_s": 4.0, "document_reused": None}]
+    out = session_summary(rows)
+    assert out["all"]["n"] == 4 and out["document_reused"] == {"n": 2, "median": 1.5, "p95": 2.0}
+    assert out["document_first"] == {"n": 1, "median": 20.0, "p95": 20.0}

@@ -122,12 +122,21 @@ def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> 
 
 
 def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(real: Services) -> None:
-    from docqa.answer.asker import _AskedIn
+    from docqa.answer.asker import _AskedIn, system_for
     from docqa.index.segment import detect_language
 
-    translated = _AskedIn(real.llm(), "How many points did the Panthers defense surrender?", "es")()
+    translated = _AskedIn(real.llm(), system_for(real.settings.context), "How many points did the Panthers defense surrender?", "es")()
     assert translated.startswith("¿") and detect_language(translated, "en") == "es", translated
     assert "Panthers" in translated and "puntos" in translated.lower()
+
+
+def test_real_llm_translates_a_verified_answer_sentence_keeping_its_names_and_numbers(real: Services) -> None:
+    from docqa.answer.asker import system_for
+    from docqa.answer.crossing import sentence_request, translation_of
+
+    sentence = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024."
+    reply = real.llm().complete(system_for(real.settings.context), sentence_request(sentence, "en"), 60).text()
+    assert translation_of(reply, sentence, "en") and "January" in reply and "Washington" in reply, reply
 
 
 def test_a_saved_prefix_state_gives_the_same_reply_to_the_next_process(tmp_path: Path) -> None:

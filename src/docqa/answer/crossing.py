@@ -12,6 +12,7 @@ from typing import TypeVar
 from docqa.answer.compose import abstain
 from docqa.answer.events import Event, Token
 from docqa.answer.prompt import LANGUAGE_NAMES
+from docqa.answer.verify import MARKER
 from docqa.index import detect_language
 from docqa.models import LLM
 from docqa.types import Answer, AnswerSentence
@@ -41,7 +42,7 @@ def sentence_request(sentence: str, lang: str) -> str:
 def translation_of(reply: str, sentence: str, lang: str) -> str:
     """The reply if it reads as the sentence in `lang` (one line, its numbers kept, not an echo of
     the request), else "": the sentence is then shown as verified, in the sources' language."""
-    text = reply.strip().strip('"“”')
+    text = MARKER.sub("", reply).strip().strip('"“”')  # its citations are the verified sentence's
     if not text or "\n" in text or SENTENCE_REQUEST_OPENING.lower() in text.lower():
         return ""
     if not set(_NUMBER.findall(sentence)) <= set(_NUMBER.findall(text)):
