@@ -14,6 +14,7 @@ from docqa.interfaces import (
     Services,
     abstention_hint,
     answer_markdown,
+    crossing_note,
     document_html,
     inert,
     location,
@@ -97,6 +98,8 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
                 label = f"{'ab'[n - 1]}. {h.doc_path} — {location(h)}"
                 passage(services, label, h.doc_path, h, f"{key}-near-{n}", gone)
     elif answer.citations:
+        if note := crossing_note(answer):
+            st.caption(inert(note))
         st.markdown("**Sources**")
         gone = services.missing_sources([c.doc_path for c in answer.citations])
         for c in answer.citations:

@@ -130,6 +130,9 @@ def test_across_languages_the_answer_is_written_verified_and_cited_in_the_source
     assert answer.translated_question == "¿Dónde se reunirán de nuevo las delegaciones?"
     streamed = "".join(e.text for e in events if isinstance(e, Token))
     assert "enero" not in streamed and "Washington" in streamed  # the Spanish draft is not shown, its translation is
+    from docqa.interfaces.present import crossing_note
+
+    assert "¿Dónde se reunirán de nuevo las delegaciones?" in crossing_note(answer)  # the user is told where it was verified
 
 
 def test_a_translation_that_drops_a_number_or_is_not_in_the_asked_language_keeps_the_verified_sentence(services: Services) -> None:

@@ -184,6 +184,8 @@ class Asker:
             answer, diagnosis = yield from quiet(self._attempts(inner, llm, policy, None, reader, timings, t0))
             answer = yield from in_language(llm, self.system, answer, case.lang, source, t0, timings)
             diagnosis["translated_question"] = asked_in()
+            if not answer.abstained:
+                diagnosis["signals"]["translated_answer"] = 1.0  # type: ignore[index]
         else:
             answer, diagnosis = yield from self._attempts(case, llm, policy, asked_in if policy.on("question_translation") else None,
                                                           reader, timings, t0)

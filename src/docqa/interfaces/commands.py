@@ -138,7 +138,7 @@ def _print_sources(services: Any, answer: Any) -> None:
 
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
     from docqa.answer import Token
-    from docqa.interfaces.present import Progress, verified_differs
+    from docqa.interfaces.present import Progress, crossing_note, verified_differs
 
     shown = Progress()
     for event in services.asker().stream(question, history, k):
@@ -160,6 +160,8 @@ def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_
             echo(answer.text)
         elif verified_differs(shown.streamed, answer):
             secho(f"Verified: {answer.text}", bold=True)
+        if note := crossing_note(answer):
+            secho(note, dim=True)
     return answer
 
 

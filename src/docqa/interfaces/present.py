@@ -47,6 +47,13 @@ def abstention_hint(answer: Answer) -> str:
     return f"{why}Try rephrasing, or add a document that covers this.{near}"
 
 
+def crossing_note(answer: Answer) -> str:
+    """For an answer written in the documents' language and translated: where it was verified."""
+    if answer.abstained or not answer.signals.get("translated_answer"):
+        return ""
+    return f"Answered from the documents in their language (asked as “{answer.translated_question}”), verified there, then translated."
+
+
 _SPACE_BEFORE_MARK = re.compile(r"\s+(?=[.,;:!?…])")
 
 
