@@ -122,7 +122,10 @@ class LlamaCppLLM:
         evaluated and saved there ("saved"; "evaluated" without a folder). A later question on the
         same document then pays only for its own tokens, in this process and the next."""
         whole = self.format.render(system, user)
-        tokens = self._tokens(whole[: whole.index(user) + upto])
+        # The tokens the prompt itself starts with: cut on its own, the prefix may end in a token that
+        # merges with the text after it ("\n" + "\nQuestion" is one "\n\n"), which the prompt never has.
+        full, head = self._tokens(whole), self._tokens(whole[: whole.index(user) + upto])
+        tokens = head[: next((i for i, (a, b) in enumerate(zip(head, full)) if a != b), min(len(head), len(full)))]
         with self._lock:
             if self._llama.n_tokens >= len(tokens) and list(self._llama.input_ids[: len(tokens)]) == tokens:
                 return "kept"
