@@ -7,11 +7,12 @@ from fakes import ScriptedLLM, source_number
 
 from docqa.answer.asker import Asker
 from docqa.answer.events import CHECKING, UNTRANSLATED, Final, Redraft, Status, Token
-from docqa.answer.guards import EVERY
+from docqa.answer.guards import DEFAULT_OFF, EVERY, Policy
 from docqa.answer.translate import QUESTION_REQUEST_OPENING, accepted, as_question, untranslated
 from docqa.interfaces.services import Services
 
 QUESTION = "Where will the delegations meet again?"
+SOURCE_ANSWER = Policy(DEFAULT_OFF - {"source_answer"})  # measured, and off by default
 
 
 def test_untranslated_words_are_those_only_the_sources_language_has() -> None:
@@ -110,7 +111,6 @@ def test_the_answer_is_checked_after_its_draft_has_streamed(services: Services) 
 
 def test_across_languages_the_answer_is_written_verified_and_cited_in_the_sources_language_then_translated(services: Services) -> None:
     from docqa.answer.crossing import SENTENCE_REQUEST_OPENING
-    from docqa.answer.guards import Policy
 
     def script(user: str) -> str:
         if user.startswith(SENTENCE_REQUEST_OPENING):
@@ -120,7 +120,7 @@ def test_across_languages_the_answer_is_written_verified_and_cited_in_the_source
     (services.settings.corpus / "english.txt").unlink()  # Spanish sources only: the best evidence is Spanish
     services.build()
     llm = ScriptedLLM(lambda u: "¿Dónde se reunirán de nuevo las delegaciones?" if u.startswith(QUESTION_REQUEST_OPENING) else script(u))
-    asker = Asker(services.reader, services.embedder(), lambda: llm, policy=Policy())
+    asker = Asker(services.reader, services.embedder(), lambda: llm, policy=SOURCE_ANSWER)
     events = list(asker.stream(QUESTION))
     answer = events[-1].answer
     draft = next(p for p in llm.prompts if "Sources:" in p)
@@ -137,7 +137,6 @@ def test_across_languages_the_answer_is_written_verified_and_cited_in_the_source
 
 def test_a_translation_that_drops_a_number_or_is_not_in_the_asked_language_keeps_the_verified_sentence(services: Services) -> None:
     from docqa.answer.crossing import SENTENCE_REQUEST_OPENING, translation_of
-    from docqa.answer.guards import Policy
 
     assert translation_of("They will meet in January.", "Se reunirán en enero de 2024.", "en") == ""
     assert translation_of("Se reunirán en enero de 2024.", "Se reunirán en enero de 2024.", "en") == ""
@@ -149,15 +148,14 @@ def test_a_translation_that_drops_a_number_or_is_not_in_the_asked_language_keeps
     llm = ScriptedLLM(lambda u: "¿Dónde se reunirán de nuevo las delegaciones?" if u.startswith(QUESTION_REQUEST_OPENING)
                       else "In Washington." if u.startswith(SENTENCE_REQUEST_OPENING)
                       else f"Se reunirán nuevamente en Washington en enero de 2024 [{source_number(u, 'Washington')}].")
-    answer = Asker(services.reader, services.embedder(), lambda: llm, policy=Policy()).ask(QUESTION)
+    answer = Asker(services.reader, services.embedder(), lambda: llm, policy=SOURCE_ANSWER).ask(QUESTION)
     assert not answer.abstained and "enero de 2024" in answer.text and answer.citations
 
 
 def test_across_languages_an_abstention_is_in_the_askers_language_with_its_reason(services: Services) -> None:
-    from docqa.answer.guards import Policy
 
     services.build()
     llm = ScriptedLLM(lambda u: "¿Cuántos votos obtuvo el candidato?" if u.startswith(QUESTION_REQUEST_OPENING) else "NOT_FOUND")
-    answer = Asker(services.reader, services.embedder(), lambda: llm, policy=Policy(), gate=(0.0, 0.0)).ask(
+    answer = Asker(services.reader, services.embedder(), lambda: llm, policy=SOURCE_ANSWER, gate=(0.0, 0.0)).ask(
         "How many votes did the candidate get in the migration talks?")
     assert answer.abstained and answer.lang == "en" and answer.reason and "couldn't find" in answer.text

@@ -157,7 +157,8 @@ def test_the_session_summary_parts_questions_that_reused_their_document_from_tho
     from docqa.measure.benchanswer import session_summary
 
     rows = [{"ttft_s": 20.0, "document_reused": 0.0}, {"ttft_s": 1.0, "document_reused": 1.0},
-            {"ttft_s": 2.0, "document_reused": 1.0}, {"ttft_s": 4.0, "document_reused": None}]
+            {"ttft_s": 2.0, "document_reused": 1.0}, {"ttft_s": 4.0, "document_reused": None},
+            {"ttft_s": 0.0, "document_reused": None}]  # stopped before the model
     out = session_summary(rows)
     assert out["all"]["n"] == 4 and out["document_reused"] == {"n": 2, "median": 1.5, "p95": 2.0}
     assert out["document_first"] == {"n": 1, "median": 20.0, "p95": 20.0}

@@ -123,8 +123,10 @@ def session_rows(services: Services, questions: list[Question], log: Log) -> lis
 
 
 def session_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Time to the first token over the session, and apart for the questions whose document was
-    already evaluated (the second question on it and later) and those that read it first."""
+    """Time to the first token over the questions that reached the model (one stopped before it
+    answers at once), and apart for those whose document was already evaluated (the second question
+    on it and later) and those that read it first."""
+    rows = [r for r in rows if r["ttft_s"] > 0]
     def stats(rs: list[dict[str, Any]]) -> dict[str, Any]:
         times = sorted(r["ttft_s"] for r in rs)
         if not times:
