@@ -235,36 +235,32 @@ class Store(TermQueries):
         where paragraphs run longer than `max_chars` (or there are none), the chunk between its
         neighbours."""
         row = self.db.execute(
-            "SELECT c.doc_id, c.seq, min(s.paragraph) FROM chunks c JOIN sentences s ON s.chunk_id=c.id WHERE c.id=?",
+            "SELECT c.doc_id, min(s.paragraph), c.seq FROM chunks c JOIN sentences s ON s.chunk_id=c.id WHERE c.id=?",
             (chunk_id,)).fetchone()
         if row is None or row[0] is None:
             return ""
-        doc_id, seq, paragraph = row
-        text = self.db.execute("SELECT text FROM documents WHERE id=?", (doc_id,)).fetchone()[0]
-        start, end = self.db.execute('SELECT min(start), max("end") FROM sentences WHERE doc_id=? AND paragraph=?',
-                                     (doc_id, paragraph)).fetchone()
-        if end - start > max_chars:
-            start, end = self.db.execute('SELECT min(start), max("end") FROM chunks WHERE doc_id=? AND seq BETWEEN ? AND ?',
-                                         (doc_id, seq - 1, seq + 1)).fetchone()
-        return str(text[start:end])
+        start, end = self._paragraph_span(*row, max_chars)
+        return str(self.db.execute("SELECT text FROM documents WHERE id=?", (row[0],)).fetchone()[0][start:end])
 
     def paragraph_rows(self, sentence_id: int, max_chars: int = 2400) -> list[SentenceRow]:
-        """The sentences of the blank-line paragraph that holds a sentence, in order; where it runs
-        longer than `max_chars`, those of its chunk and the chunks either side (as `passage`)."""
+        """The sentences of `passage` around a sentence, in order."""
         row = self.db.execute(
             "SELECT s.doc_id, s.paragraph, c.seq FROM sentences s JOIN chunks c ON c.id=s.chunk_id WHERE s.id=?",
             (sentence_id,)).fetchone()
         if row is None:
             return []
-        doc_id, paragraph, seq = row
+        start, end = self._paragraph_span(*row, max_chars)
+        ids = [r[0] for r in self.db.execute(
+            'SELECT id FROM sentences WHERE doc_id=? AND start>=? AND "end"<=? ORDER BY seq', (row[0], start, end))]
+        return self.sentences(ids)
+
+    def _paragraph_span(self, doc_id: int, paragraph: int, seq: int, max_chars: int) -> tuple[int, int]:
         start, end = self.db.execute('SELECT min(start), max("end") FROM sentences WHERE doc_id=? AND paragraph=?',
                                      (doc_id, paragraph)).fetchone()
         if end - start > max_chars:
             start, end = self.db.execute('SELECT min(start), max("end") FROM chunks WHERE doc_id=? AND seq BETWEEN ? AND ?',
                                          (doc_id, seq - 1, seq + 1)).fetchone()
-        ids = [r[0] for r in self.db.execute(
-            'SELECT id FROM sentences WHERE doc_id=? AND start>=? AND "end"<=? ORDER BY seq', (doc_id, start, end))]
-        return self.sentences(ids)
+        return int(start), int(end)
 
     def document(self, path: str) -> Document | None:
         row = self.db.execute(
