@@ -15,14 +15,14 @@ MAX_EVIDENCE, MIN_EVIDENCE = 5, 3
 # sentence before it (who "he" is), one either side, or its whole chunk (docs/experiments.md, "Evidence").
 CONTEXTS = {"sentence": (0, 0), "before": (1, 0), "neighbours": (1, 1), "chunk": (-1, -1)}
 CONTEXT_TOKENS = 480  # the most any context may add up to, about 14 s of prompt on 2 cores
-# "document": the best sentence's whole document when it fits, every sentence numbered; the model's
-# KV cache keeps it, so later questions on it pay only for their own tokens (docs/experiments.md,
-# "Whole documents").
+# "document": the best sentence's whole document when it fits, read as prose; the model's KV cache
+# (and a state saved on disk) keeps it, so later questions on it pay only for their own tokens
+# (docs/experiments.md, "Whole documents", "Passages and whole documents read as prose").
 DOCUMENT = "document"
 DOCUMENT_TOKENS = 1600
 # "passages": the blank-line paragraphs that hold the best sentences, as a plain RAG pastes them, read
 # as prose and cited by alignment after the draft; also what "document" reads when a document does
-# not fit (docs/experiments.md, "Passages").
+# not fit (docs/experiments.md, "Passages and whole documents read as prose").
 PASSAGES = "passages"
 READING = (PASSAGES, DOCUMENT)  # contexts read as prose, not as numbered sentences
 MAX_PASSAGES, PASSAGE_TOKENS = 3, 900

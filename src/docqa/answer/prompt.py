@@ -35,9 +35,10 @@ Reply: The museum opened in 1901, run by Ana Ruiz [2].
 """
 
 
-# For reading passages or a whole document as prose: the plain RAG's shape, which answers more questions
-# right with this model than numbered lone sentences (docs/experiments.md, "Passages"). There are no
-# numbers to cite; each answer sentence is aligned to the sentence that states it after the draft.
+# For reading passages or a whole document as prose, in the plain RAG's shape. There are no numbers to
+# cite; each answer sentence is aligned to the sentence that states it after the draft. On dev it gave
+# this model fewer right drafts than the numbered sentences, so it is not the default
+# (docs/experiments.md, "Passages and whole documents read as prose").
 READING_SYSTEM = f"""You answer questions using only the passages the user gives you.
 Rules:
 - Use only facts stated in the passages. Never use outside knowledge.
