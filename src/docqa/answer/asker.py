@@ -140,13 +140,14 @@ class Asker:
             return abstain(lang, "weak evidence: no passage is close enough to the question")
         return None
 
-    def _titles(self, case: Case) -> list[str]:
+    def _titles(self, case: Case, running: Sequence[bool]) -> list[str]:
         """Each evidence line's document title: a whole document gives it on its first line only, a
-        passage on its first sentence, and a title line never gets its own title again."""
+        passage on its first sentence (`running` is `_running(case)`), and a title line never gets
+        its own title again."""
         titles = [case.titles[h.doc_path] for h in case.evidence]
         if self.context not in READING:
             return titles
-        running, ev = self._running(case), case.evidence
+        ev = case.evidence
         return [t if not running[i] and not (self.context == DOCUMENT and i and ev[i - 1].doc_path == h.doc_path)
                 and h.text.strip() != t else "" for i, (t, h) in enumerate(zip(titles, ev))]
 
@@ -199,7 +200,8 @@ class Asker:
         tokens = 0
         for attempt in (1, 2):
             message = reading_message if self.context in READING else user_message
-            titles, running = self._titles(case), self._running(case)
+            running = self._running(case)
+            titles = self._titles(case, running)
             prompt = message(case.question, case.evidence, case.lang, case.note, titles, running)
             if case.whole and isinstance(llm, PrefixKeeper):
                 # 1 when the document's evaluated prefix was already there (in memory or on disk).

@@ -74,8 +74,16 @@ def _cited(claims: Sequence[Claim], evidence: Sequence[Hit], lang: str, policy: 
                  evidence[e - 1].page, max((c.support for c in claims if e in c.cited), default=0.0))
         for e, n in sorted(numbering.items(), key=lambda kv: kv[1])
     )
-    text = " ".join(s.text + "".join(f" [{n}]" for n in s.citations) for s in sentences)
-    return Answer(text, False, lang, citations, tuple(sentences))
+    return Answer(cited_text(sentences), False, lang, citations, tuple(sentences))
+
+
+def markers(sentence: AnswerSentence) -> str:
+    """The sentence's citations as the answer text writes them after it: " [1] [2]"."""
+    return "".join(f" [{n}]" for n in sentence.citations)
+
+
+def cited_text(sentences: Sequence[AnswerSentence]) -> str:
+    return " ".join(s.text + markers(s) for s in sentences)
 
 
 def _is_title(hit: Hit) -> bool:

@@ -9,13 +9,13 @@ from collections.abc import Generator
 from dataclasses import replace
 from typing import TypeVar
 
-from docqa.answer.compose import abstain
+from docqa.answer.compose import abstain, cited_text, markers
 from docqa.answer.events import Event, Token
 from docqa.answer.prompt import LANGUAGE_NAMES
 from docqa.answer.verify import MARKER
 from docqa.index import detect_language
 from docqa.models import LLM
-from docqa.types import Answer, AnswerSentence
+from docqa.types import Answer
 
 T = TypeVar("T")
 SENTENCE_REQUEST_OPENING = "Translate this sentence into"
@@ -68,13 +68,7 @@ def in_language(
                 pieces.append(piece)
                 yield Token(piece)  # the verified answer replaces it if the translation is not kept
         sentences.append(replace(sentence, text=translation_of("".join(pieces), sentence.text, lang) or sentence.text))
-        yield Token(_markers(sentence))
+        yield Token(markers(sentence))
     timings["ttft_s"] = round(first if first is not None else time.perf_counter() - t0, 3)
     timings["translate_s"] = round(time.perf_counter() - started, 3)
-    return replace(answer, text=" ".join(s.text + _markers(s) for s in sentences), lang=lang, sentences=tuple(sentences))
-
-
-def _markers(sentence: AnswerSentence) -> str:
-    return "".join(f" [{n}]" for n in sentence.citations)
-
-
+    return replace(answer, text=cited_text(sentences), lang=lang, sentences=tuple(sentences))

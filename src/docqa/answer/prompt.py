@@ -70,20 +70,7 @@ def user_message(
     its subject ("the game", "the team"), which the title supplies for a few tokens. `running[i]`
     says that evidence i continues the paragraph of evidence i - 1: it follows on the same line, so
     a whole document reads as its paragraphs, each sentence still numbered."""
-    lines = ["Sources:"]
-    for i, hit in enumerate(evidence):
-        head = f"({titles[i]}) " if i < len(titles) and titles[i] else ""
-        if i < len(running) and running[i]:
-            lines[-1] += f" [{i + 1}] {head}{hit.text}"
-        else:
-            lines.append(f"[{i + 1}] {head}{hit.text}")
-    lines.append("")
-    if history:
-        lines.append(f"Earlier in this conversation: {history}")
-    lines.append(f"Question: {question}")
-    lines.append(f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}.")
-    return "\n".join(lines)
-
+    return "\n".join(["Sources:", *_evidence_lines(evidence, titles, running, numbered=True), *_asking(question, lang, history)])
 
 
 def reading_message(
@@ -91,12 +78,7 @@ def reading_message(
     running: Sequence[bool] = (),
 ) -> str:
     """The evidence as prose, then the question (`reading_context` is where the question starts)."""
-    lines = [""]
-    if history:
-        lines.append(f"Earlier in this conversation: {history}")
-    lines.append(f"Question: {question}")
-    lines.append(f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}.")
-    return reading_context(evidence, titles, running) + "\n".join(lines)
+    return reading_context(evidence, titles, running) + "\n".join(_asking(question, lang, history))
 
 
 def reading_context(evidence: Sequence[Hit], titles: Sequence[str] = (), running: Sequence[bool] = ()) -> str:
@@ -104,10 +86,26 @@ def reading_context(evidence: Sequence[Hit], titles: Sequence[str] = (), running
     where `titles[i]` gives one. It depends only on the evidence, so the KV cache keeps it for the
     next question on the same document."""
     lines = ["Passages:"]
+    for k, paragraph in enumerate(_evidence_lines(evidence, titles, running, numbered=False)):
+        lines += ["", paragraph] if k else [paragraph]
+    return "\n".join(lines) + "\n"
+
+
+def _asking(question: str, lang: str, history: str) -> list[str]:
+    """The lines after the evidence: a blank one, the earlier turn if any, the question, its language."""
+    earlier = [f"Earlier in this conversation: {history}"] if history else []
+    return ["", *earlier, f"Question: {question}", f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}."]
+
+
+def _evidence_lines(evidence: Sequence[Hit], titles: Sequence[str], running: Sequence[bool], numbered: bool) -> list[str]:
+    """One line per paragraph: each sentence after its title where `titles[i]` gives one, with its
+    [n] when `numbered`, joining the line before it where `running[i]` says it continues it."""
+    lines: list[str] = []
     for i, hit in enumerate(evidence):
         head = f"({titles[i]}) " if i < len(titles) and titles[i] else ""
-        if i < len(running) and running[i]:
-            lines[-1] += f" {head}{hit.text}"
+        text = f"[{i + 1}] {head}{hit.text}" if numbered else f"{head}{hit.text}"
+        if i < len(running) and running[i] and lines:
+            lines[-1] += f" {text}"
         else:
-            lines += ["", f"{head}{hit.text}"] if i else [f"{head}{hit.text}"]
-    return "\n".join(lines) + "\n"
+            lines.append(text)
+    return lines
