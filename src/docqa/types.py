@@ -105,6 +105,9 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)
     # The question as the model translated it into the sources' language for the checks ("" if not).
     translated_question: str = ""
+    # What kind of answer it is (answer/shapes.py: "fact", "list", "summary"…; "catalogue" for one
+    # line per document): a list shows one item a line.
+    shape: str = ""
 
     def closest(self, n: int = 2) -> tuple[Hit, ...]:
         """What the documents say closest to the question, shown beside an abstention and marked as

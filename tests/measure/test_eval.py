@@ -162,3 +162,44 @@ def test_the_session_summary_parts_questions_that_reused_their_document_from_tho
     out = session_summary(rows)
     assert out["all"]["n"] == 4 and out["document_reused"] == {"n": 2, "median": 1.5, "p95": 2.0}
     assert out["document_first"] == {"n": 1, "median": 20.0, "p95": 20.0}
+
+
+def test_shapes_are_scored_by_their_readme_rules() -> None:
+    from docqa.measure.evaluate import Question, polarity, right
+
+    def q(shape: str, answers: tuple[str, ...] = (), answers_all: tuple[str, ...] = (), yes_no: str = "") -> Question:
+        return Question("x", "es", "answerable", "?", answers, (), shape=shape, answers_all=answers_all, yes_no=yes_no)
+
+    listed = q("list", answers_all=("Laborista", "Liberal", "Verdes", "PP"))
+    assert right(listed, "- Laboristas [1]\n- Liberal [1]\n- Verdes [2]\n- el PP [2]")  # stems match inside words
+    assert not right(listed, "Laboristas, Liberal, Verdes y PPK")  # a short item only as a whole word
+    summary = q("summary", ("migración",), ("Washington", "2024", "delegación"))
+    assert right(summary, "Hablan de migración. Se reunirán en Washington en 2024.")
+    assert not right(summary, "Hablan de migración en Washington.")  # 1 of 3 key points
+    yes_no = q("yes_no", ("Blinken",), yes_no="no")
+    assert right(yes_no, "No, la encabezó Blinken [1].") and not right(yes_no, "Sí, con Blinken [1].")
+    assert not right(yes_no, "La encabezó Blinken [1].")  # no verdict
+    assert polarity("Sí.") == "yes" and polarity("Yes, it did") == "yes" and polarity("Nota: …") == ""
+    assert right(q("overview", ("hugonote",)), "Trata de los hugonotes franceses.")
+
+
+def test_eval_reports_each_shape_and_the_plain_prompt_reads_a_small_corpus_whole(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import SEED
+
+    corpus = tmp_path / "one"
+    corpus.mkdir()
+    (corpus / "seed.txt").write_text(SEED.read_text("utf-8"), "utf-8")
+    questions = _write(tmp_path / "q.jsonl", [
+        {"id": "s1", "lang": "es", "type": "answerable", "shape": "yes_no", "yes_no": "no",
+         "question": "¿Se reunirán nuevamente en Madrid?", "answers": ["Washington"], "answers_all": [], "gold_sentences": [WASHINGTON]},
+        {"id": "s2", "lang": "es", "type": "unanswerable_shapes", "shape": "unanswerable",
+         "question": "¿Cuántos migrantes cruzaron la frontera?", "answers": [], "answers_all": [], "gold_sentences": []},
+    ])
+    result = run("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--baseline", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    # The script answers where they meet without a verdict: not right for a yes/no; the other abstains.
+    assert report["shapes"]["yes_no"] == {"right": 0, "n": 1, "accuracy": 0.0}
+    assert report["shapes"]["unanswerable"]["right"] == 1 and report["shapes"]["overall"]["n"] == 2
+    assert report["shape_recognised"] == 1.0
+    assert report["baseline"]["passages"] == "the whole corpus" and "shapes" in report["baseline"]

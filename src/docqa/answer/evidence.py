@@ -28,13 +28,17 @@ READING = (PASSAGES, DOCUMENT)  # contexts read as prose, not as numbered senten
 MAX_PASSAGES, PASSAGE_TOKENS = 3, 900
 
 
-def select(hits: Sequence[Hit]) -> list[Hit]:
+# A list's items are often spread over more sentences than one fact: it reads up to 8 within ~400 tokens.
+LIST_EVIDENCE = (8, 400)
+
+
+def select(hits: Sequence[Hit], most: int = MAX_EVIDENCE, tokens: int = EVIDENCE_TOKENS) -> list[Hit]:
     """The best sentences that fit the budget, in rank order."""
     chosen: list[Hit] = []
     used = 0
-    for hit in hits[:MAX_EVIDENCE]:
+    for hit in hits[:most]:
         cost = estimate_tokens(hit.text) + 3
-        if len(chosen) >= MIN_EVIDENCE and used + cost > EVIDENCE_TOKENS:
+        if len(chosen) >= MIN_EVIDENCE and used + cost > tokens:
             break
         chosen.append(hit)
         used += cost

@@ -62,23 +62,52 @@ def abstention(lang: str) -> str:
     return ABSTAIN.get(lang, ABSTAIN["en"])
 
 
+# What each shape of question asks of the reply, after the question and before its language. A fact
+# adds nothing, so its prompt is what it always was (docs/experiments.md, "Question shapes").
+_YES = {"es": "Sí", "en": "Yes", "fr": "Oui", "de": "Ja", "it": "Sì", "pt": "Sim", "ca": "Sí", "nl": "Ja"}
+_NO = {"es": "No", "en": "No", "fr": "Non", "de": "Nein", "it": "No", "pt": "Não", "ca": "No", "nl": "Nee"}
+
+
+def len_words(n: int) -> str:
+    return {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}.get(n, str(n))
+
+
+def shape_request(shape: str, lang: str, sentences: int = 3, numbered: bool = True) -> str:
+    """The line that asks for the reply a question's shape needs ("" for a plain fact)."""
+    cite = ", with the number of its source" if numbered else ""
+    if shape == "yes_no":
+        yes, no = _YES.get(lang, "Yes"), _NO.get(lang, "No")
+        return f"Start the reply with {yes} or {no}, then the sentence of the sources that settles it{cite}."
+    if shape == "list":
+        line = "- item [source number]" if numbered else "- item"
+        return f"Reply with a list of every item the sources give that answers the question, one item per line, each line written as \"{line}\"."
+    if shape == "summary":
+        if numbered:  # one key sentence of each part of the document (digest.key_sentences)
+            return (f"Reply with a summary in {len_words(sentences)} sentences: restate each source in one short sentence, "
+                    "keeping its names and numbers, with its number.")
+        return f"Reply with a summary of the passages in {sentences} sentences: their main points, each stated as the passages state it."
+    if shape == "overview":
+        return "Reply in one or two sentences saying what the passages are about, naming their subject as they name it."
+    return ""
+
+
 def user_message(
     question: str, evidence: Sequence[Hit], lang: str, history: str = "", titles: Sequence[str] = (),
-    running: Sequence[bool] = (),
+    running: Sequence[bool] = (), request: str = "",
 ) -> str:
     """`titles[i]` is the title of evidence i's document ("" for none): a lone sentence often lacks
     its subject ("the game", "the team"), which the title supplies for a few tokens. `running[i]`
     says that evidence i continues the paragraph of evidence i - 1: it follows on the same line, so
     a whole document reads as its paragraphs, each sentence still numbered."""
-    return "\n".join(["Sources:", *_evidence_lines(evidence, titles, running, numbered=True), *_asking(question, lang, history)])
+    return "\n".join(["Sources:", *_evidence_lines(evidence, titles, running, numbered=True), *_asking(question, lang, history, request)])
 
 
 def reading_message(
     question: str, evidence: Sequence[Hit], lang: str, history: str = "", titles: Sequence[str] = (),
-    running: Sequence[bool] = (),
+    running: Sequence[bool] = (), request: str = "",
 ) -> str:
     """The evidence as prose, then the question (`reading_context` is where the question starts)."""
-    return reading_context(evidence, titles, running) + "\n".join(_asking(question, lang, history))
+    return reading_context(evidence, titles, running) + "\n".join(_asking(question, lang, history, request))
 
 
 def reading_context(evidence: Sequence[Hit], titles: Sequence[str] = (), running: Sequence[bool] = ()) -> str:
@@ -91,10 +120,12 @@ def reading_context(evidence: Sequence[Hit], titles: Sequence[str] = (), running
     return "\n".join(lines) + "\n"
 
 
-def _asking(question: str, lang: str, history: str) -> list[str]:
-    """The lines after the evidence: a blank one, the earlier turn if any, the question, its language."""
+def _asking(question: str, lang: str, history: str, request: str = "") -> list[str]:
+    """The lines after the evidence: a blank one, the earlier turn if any, the question, what its
+    shape asks of the reply, its language."""
     earlier = [f"Earlier in this conversation: {history}"] if history else []
-    return ["", *earlier, f"Question: {question}", f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}."]
+    asked = [request] if request else []
+    return ["", *earlier, f"Question: {question}", *asked, f"Answer in {LANGUAGE_NAMES.get(lang, 'English')}."]
 
 
 def _evidence_lines(evidence: Sequence[Hit], titles: Sequence[str], running: Sequence[bool], numbered: bool) -> list[str]:

@@ -57,6 +57,26 @@ def parse(answer: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
     return out
 
 
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
+
+
+def parse_items(answer: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
+    """A list reply's items, one a line with or without a bullet ("- Ford [2]"), and their markers;
+    a reply on one line ("Ford, Toyota y Holden [2].") is parsed as sentences."""
+    lines = [line for line in answer.strip().splitlines() if MARKER.sub("", line).strip(" -*•·")]
+    if len(lines) < 2:
+        return parse(answer, lang)
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for line in lines:
+        if line.rstrip().endswith(":") and not MARKER.search(line):
+            continue  # "Los partidos son:" introduces the items; it states none
+        numbers = tuple(int(n) for m in MARKER.finditer(line) for n in re.split(r"[,;]", m.group(1)))
+        text = _BULLET.sub("", MARKER.sub("", line)).strip().rstrip(".;,")
+        if text:
+            out.append((text, numbers))
+    return out
+
+
 def content_terms(text: str, lang: str) -> set[str]:
     return {t for t in terms(text, lang) if t not in STOP and (len(t) > 2 or t.isdigit())}
 

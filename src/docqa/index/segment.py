@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 
 from docqa.types import Document, Sentence
@@ -23,13 +23,15 @@ def _identifier():  # type: ignore[no-untyped-def]
     return identifier
 
 
-def detect_language(text: str, default: str = "en") -> str:
-    """Best guess among LANGUAGES; short or ambiguous text falls back to `default`."""
+def detect_language(text: str, default: str = "en", likely: Iterable[str] = ()) -> str:
+    """Best guess among LANGUAGES; short or ambiguous text falls back to `default`, unless the
+    uncertain guess is one of the `likely` languages (those of the documents asked about: "Hazme un
+    resumen breve." is Spanish at 0.31)."""
     sample = text[:5000].strip()
     if not sample:
         return default
     lang, prob = _identifier().classify(sample)
-    return lang if prob >= 0.5 else default
+    return lang if prob >= 0.5 or lang in likely else default
 
 
 def title(text: str) -> str:

@@ -58,6 +58,8 @@ def answer_markdown(answer: Answer) -> str:
         marks = "".join(f" \\[{n}\\]" for n in s.citations)
         text = inert(s.text) + marks
         out.append(text if s.supported else f"{text} ⚠️ *(not supported by the documents)*")
+    if answer.text.startswith("- "):  # a list: one item a line, as its text has it
+        return "\n".join(f"- {line}" for line in out)
     return " ".join(out)
 
 

@@ -9,10 +9,10 @@ import time
 from collections.abc import Sequence
 
 from docqa.answer import PLAIN_DECLINES
-from docqa.index import Store
+from docqa.index import Store, estimate_tokens
 from docqa.interfaces import Services
-from docqa.measure.evalrun import Progress
-from docqa.measure.evaluate import Question, answer_matches
+from docqa.measure.evalrun import Progress, shape_report
+from docqa.measure.evaluate import Question, right
 from docqa.models import LLM
 from docqa.search import Retriever
 
@@ -22,6 +22,9 @@ PLAIN_SYSTEM = (
 )
 PASSAGES = 3
 MAX_TOKENS = 100
+# A corpus this small is pasted whole, as AnythingLLM and Open WebUI do with a document that fits
+# (the same budget docqa reads a document whole within): the plain whole-document prompt of issue 26.
+WHOLE_CORPUS_TOKENS = 1600
 
 
 def plain_answer(llm: LLM, question: str, passages: Sequence[str]) -> tuple[str, float]:
@@ -44,28 +47,41 @@ def run_baseline(services: Services, questions: list[Question], progress: Progre
     """Accuracy, abstention and false abstention of the plain pipeline on `questions` (single turns)."""
     model = llm or services.llm()
     retriever = Retriever(services.reader(), services.embedder())
-    right = abstained_ok = false_abstained = answerable = 0
+    whole = _whole_corpus(services.reader().store)
+    correct = abstained_ok = false_abstained = answerable = 0
     ttft: list[float] = []
+    shapes: dict[str, list[int]] = {}
     for i, q in enumerate(questions):
         progress(i, len(questions))
-        reply, first = plain_answer(model, q.question, _paragraphs(retriever, services.reader().store, q.question))
+        reply, first = plain_answer(model, q.question, whole or _paragraphs(retriever, services.reader().store, q.question))
         ttft.append(first)
+        good = not declined(reply) and right(q, reply) if q.answerable else declined(reply)
+        if q.shape:
+            tally = shapes.setdefault(q.shape if q.answerable else "unanswerable", [0, 0])
+            tally[0], tally[1] = tally[0] + good, tally[1] + 1
         if q.answerable:
             answerable += 1
             false_abstained += declined(reply)
-            right += not declined(reply) and answer_matches(reply, q.answers)
+            correct += good
         else:
-            abstained_ok += declined(reply)
+            abstained_ok += good
     progress(len(questions), len(questions))
     unanswerable = len(questions) - answerable
     return {
-        "n": len(questions), "passages": PASSAGES,
-        "answer_accuracy": round(right / answerable, 3) if answerable else None,
+        "n": len(questions), "passages": "the whole corpus" if whole else PASSAGES,
+        "answer_accuracy": round(correct / answerable, 3) if answerable else None,
         "abstention_rate": round(abstained_ok / unanswerable, 3) if unanswerable else None,
         "false_abstention_rate": round(false_abstained / answerable, 3) if answerable else None,
         "ttft_s_median": round(statistics.median(ttft), 3) if ttft else None,
         "ttft_s_mean": round(statistics.fmean(ttft), 3) if ttft else None,
+        **({"shapes": shape_report(shapes)} if shapes else {}),
     }
+
+
+def _whole_corpus(store: Store) -> list[str]:
+    """Every document's text when together they fit WHOLE_CORPUS_TOKENS, else []."""
+    texts = [doc.text for path in sorted(store.documents()) if (doc := store.document(path)) is not None]
+    return texts if texts and sum(estimate_tokens(t) for t in texts) <= WHOLE_CORPUS_TOKENS else []
 
 
 def _paragraphs(retriever: Retriever, store: Store, question: str) -> list[str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from docqa.answer import Asker, Turn, standalone
+from docqa.answer import Asker, Turn, shape_of, standalone
 from docqa.index import detect_language
 from docqa.interfaces import Services
-from docqa.measure.evaluate import Question, answer_matches, gold_in, overlaps
+from docqa.measure.evaluate import Question, answer_matches, gold_in, items_found, overlaps, right
 from docqa.search import Retriever
 from docqa.types import Answer
 
@@ -37,6 +37,9 @@ class Tally:
     in_language: int = 0
     ttft: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
+    shapes: dict[str, list[int]] = field(default_factory=dict)  # shape: [right, asked]
+    items: list[float] = field(default_factory=list)  # share of each list question's items given
+    recognised: int = 0  # questions whose shape the app recognised as the set labels it
 
 
 def eval_index_dir(corpus: Path, base: Path = Path("index-eval")) -> Path:
@@ -95,6 +98,14 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         t.answered_any += 1
         # "Answer in the language of the question": short answers are ambiguous, so they count as right.
         t.in_language += detect_language(answer.plain, default=q.lang) == q.lang
+    if q.shape:
+        tally = t.shapes.setdefault(q.shape if q.answerable else "unanswerable", [0, 0])
+        tally[0] += answer.abstained if not q.answerable else (not answer.abstained and right(q, answer.text))
+        tally[1] += 1
+        t.recognised += recognised(q)
+        row.update(shape=q.shape, answered_shape=answer.shape)
+        if q.shape == "list":
+            t.items.append(0.0 if answer.abstained else items_found(q.answers_all, answer.text))
     if not q.answerable:
         t.abstained_ok += answer.abstained
         return
@@ -106,7 +117,7 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         t.closest_hold += holds
         row.update(closest=near, closest_holds_gold=holds)
         return
-    correct = answer_matches(answer.text, q.answers)
+    correct = right(q, answer.text)
     t.correct += correct
     t.answered += 1
     good = [c for c in answer.citations if any(overlaps(c.sentence, g) for g in q.gold_sentences)]
@@ -114,6 +125,18 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
     t.good_citations += len(good)
     t.cited_gold += bool(good)
     row.update(correct=correct, good_citations=len(good))
+
+
+# The sets' shapes that the app answers as plain facts.
+_AS_FACT = {"english_factoid": "fact", "unanswerable": "fact", "who_is": "who_is", "why_how": "why_how"}
+
+
+def recognised(q: Question) -> bool:
+    """Whether the app takes the question for the shape the set gives it (who/what is, why/how and
+    plain facts all take the fact route, so any of them counts for the others)."""
+    facts = {"fact", "who_is", "why_how"}
+    want, got = _AS_FACT.get(q.shape, q.shape), shape_of(q.question, q.lang)
+    return got == want or (want in facts and got in facts)
 
 
 def _ratio(a: int, b: int) -> float | None:
@@ -145,4 +168,15 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         answers_in_question_language=_ratio(t.in_language, t.answered_any),
         ttft_s_mean=ttft_mean, ttft_s_p95=ttft_p95, total_s_mean=total_mean, total_s_p95=total_p95,
     )
+    if t.shapes:
+        report.update(shapes=shape_report(t.shapes), shape_recognised=_ratio(t.recognised, n),
+                      list_items_share=round(float(np.mean(t.items)), 3) if t.items else None)
     return report
+
+
+def shape_report(shapes: dict[str, list[int]]) -> dict[str, object]:
+    """Right and asked per shape, and overall (unanswerable ones count right when abstained)."""
+    out: dict[str, object] = {name: {"right": r, "n": n, "accuracy": _ratio(r, n)} for name, (r, n) in sorted(shapes.items())}
+    r, n = sum(v[0] for v in shapes.values()), sum(v[1] for v in shapes.values())
+    out["overall"] = {"right": r, "n": n, "accuracy": _ratio(r, n)}
+    return out

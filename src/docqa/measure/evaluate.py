@@ -22,6 +22,11 @@ class Question:
     answers: tuple[str, ...]
     gold_sentences: tuple[str, ...]
     turns: tuple[str, ...] = ()
+    # The question-shape sets (../shared/eval/shapes/README.md): its shape, every list item or
+    # summary key point, and the polarity a yes/no answer opens with.
+    shape: str = ""
+    answers_all: tuple[str, ...] = ()
+    yes_no: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -72,6 +77,7 @@ def _question(path: Path, n: int, r: dict[str, Any], gold: list[str] | None) -> 
     return Question(
         id=str(r["id"]), lang=str(r.get("lang", "en")), type=kind, question=question, answers=strings("answers"),
         gold_sentences=tuple(gold) if gold is not None else strings("gold_sentences"), turns=turns,
+        shape=str(r.get("shape") or ""), answers_all=strings("answers_all"), yes_no=str(r.get("yes_no") or ""),
     )
 
 
@@ -106,6 +112,42 @@ def normalize(text: str) -> str:
 def answer_matches(answer: str, accepted: Iterable[str]) -> bool:
     got = f" {normalize(answer)} "
     return any(f" {normalize(a)} " in got for a in accepted if normalize(a))
+
+
+def item_in(item: str, answer: str) -> bool:
+    """A shapes item in the answer: as a substring (items may be stems, "hugonote"), or a whole word
+    when it has 3 characters or fewer ("NP", "129") (../shared/eval/shapes/README.md)."""
+    want, got = normalize(item), normalize(answer)
+    if not want:
+        return False
+    return f" {want} " in f" {got} " if len(want) <= 3 else want in got
+
+
+def items_found(items: Iterable[str], answer: str) -> float:
+    """The share of `items` in the answer (1.0 when there are none)."""
+    items = list(items)
+    return sum(item_in(i, answer) for i in items) / len(items) if items else 1.0
+
+
+def right(q: Question, answer: str) -> bool:
+    """Whether a given (not abstained) answer is right: by the shapes README's rule for the
+    question's shape, else by the accepted answers as whole words (../shared/eval/README.md)."""
+    if not q.shape:
+        return answer_matches(answer, q.answers)
+    states = not q.answers or any(item_in(a, answer) for a in q.answers)
+    if q.shape == "list":
+        return items_found(q.answers_all, answer) == 1.0
+    if q.shape == "summary":
+        return states and items_found(q.answers_all, answer) >= 0.5
+    if q.shape == "yes_no" and q.yes_no:
+        return states and polarity(answer) == q.yes_no
+    return states
+
+
+def polarity(answer: str) -> str:
+    """"yes" or "no" as the answer opens ("Sí, …", "No. …"), "" when it opens with neither."""
+    first = (normalize(answer).split() or [""])[0]
+    return "yes" if first in ("si", "yes") else "no" if first == "no" else ""
 
 
 def overlaps(sentence: str, gold: str) -> bool:

@@ -1,0 +1,166 @@
+"""Each shape of question takes its own route: overviews and summaries read the document, yes/no
+opens with its verdict, lists give every item; every sentence cited, unsupported ones dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SEED
+from fakes import FakeEmbedder, ScriptedLLM, source_number
+
+from docqa.answer.asker import Asker
+from docqa.answer.shapes import (
+    FACT,
+    LIST,
+    OVERVIEW,
+    SUMMARY,
+    WHO_IS,
+    WHY_HOW,
+    YES_NO,
+    sentences_asked,
+    shape_of,
+    topic_words,
+)
+from docqa.config import load_settings
+from docqa.interfaces.render import answer_markdown
+from docqa.interfaces.services import Services
+
+
+@pytest.mark.parametrize(("question", "lang", "shape"), [
+    ("¿De qué trata el artículo?", "es", OVERVIEW),
+    ("de que va esto", "es", OVERVIEW),
+    ("What are my documents about?", "en", OVERVIEW),
+    ("Can you tell me what this report covers?", "en", OVERVIEW),
+    ("Resume el documento en dos frases.", "es", SUMMARY),
+    ("Give me a short summary", "en", SUMMARY),
+    ("What are the key points?", "en", SUMMARY),
+    ("¿Hubo algún acuerdo entre los dos países?", "es", YES_NO),
+    ("En 2023, ¿se reunieron en Washington?", "es", YES_NO),
+    ("Was the meeting held in January?", "en", YES_NO),
+    ("¿Qué funcionarios viajaron a México?", "es", LIST),
+    ("Enumera las causas de la migración que mencionan.", "es", LIST),
+    ("Which countries are named?", "en", LIST),
+    ("¿Quién es Alejandro Mayorkas?", "es", WHO_IS),
+    ("Why did they meet?", "en", WHY_HOW),
+    ("¿Cuándo se reunirán?", "es", FACT),
+    ("How many people were in the delegation?", "en", FACT),
+    ("Did they meet in January or in March?", "en", FACT),  # asks which, not whether
+    ("¿Cuántos países, además de México, se nombran?", "es", FACT),
+])
+def test_the_shape_of_a_question_is_read_from_its_words(question: str, lang: str, shape: str) -> None:
+    assert shape_of(question, lang) == shape
+
+
+def test_a_summary_is_as_long_as_asked_and_names_its_topic_when_it_has_one() -> None:
+    assert sentences_asked("Resume el documento en dos frases.") == 2
+    assert sentences_asked("Summarize it in 5 sentences") == 5 and sentences_asked("Hazme un resumen breve.") == 3
+    assert topic_words("Resume el documento en tres frases.", "es") == []
+    assert topic_words("Summarize what the documents say about migration", "en") != []
+
+
+@pytest.fixture
+def one_doc(tmp_path: Path) -> Services:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "seed.txt").write_text(SEED.read_text("utf-8"), "utf-8")
+    settings = load_settings({}).with_overrides(corpus=corpus, index=tmp_path / "index", embedder="fake")
+    services = Services(settings, FakeEmbedder())
+    services.build()
+    return services
+
+
+def _asker(services: Services, llm: ScriptedLLM) -> Asker:
+    return Asker(services.reader, services.embedder(), lambda: llm, gate=(0.99, 0.99))  # a gate no fact passes
+
+
+def test_an_overview_reads_the_whole_document_as_prose_and_cites_what_it_rests_on(one_doc: Services) -> None:
+    llm = ScriptedLLM(lambda u: "El artículo trata de las conversaciones sobre el flujo migratorio entre México y Estados Unidos.")
+    answer = _asker(one_doc, llm).ask("¿De qué trata el artículo?")
+    prompt = llm.prompts[0]
+    assert "[1]" not in prompt and "Passages:" in prompt  # read as prose, not numbered sentences
+    assert "Washington en enero de 2024" in prompt and "DACA" in prompt  # all of it, first and last paragraphs
+    assert "what the passages are about" in prompt
+    assert not answer.abstained and answer.shape == OVERVIEW  # the gate does not stop it
+    assert answer.citations and "flujo migratorio" in answer.citations[0].sentence
+
+
+def test_a_summary_restates_one_key_sentence_of_each_part_and_drops_what_is_not_stated(one_doc: Services) -> None:
+    def script(u: str) -> str:
+        numbers = [line.split("]")[0] + "]" for line in u.splitlines() if line.startswith("[")]
+        assert len(numbers) == 2  # one key sentence of each half of the document
+        return (f"La delegación de Estados Unidos visitó México {numbers[0]}. "
+                f"El acuerdo costará cuarenta millones de pesos al gobierno de Canadá {numbers[1]}.")
+
+    llm = ScriptedLLM(script)
+    answer = _asker(one_doc, llm).ask("Resume el documento en dos frases.")
+    assert "summary in two sentences" in llm.prompts[0]
+    assert not answer.abstained and answer.shape == SUMMARY and "Canadá" not in answer.text
+    assert all(s.supported and s.citations for s in answer.sentences)
+
+
+def test_a_summary_whose_every_sentence_fails_quotes_the_key_sentences_instead(one_doc: Services) -> None:
+    llm = ScriptedLLM(lambda u: "NOT_FOUND")
+    answer = _asker(one_doc, llm).ask("Hazme un resumen breve.")
+    assert not answer.abstained and len(answer.citations) == 3 and answer.lang == "es"
+    doc = one_doc.reader().store.document(answer.citations[0].doc_path)
+    assert doc is not None and all(doc.text[c.start : c.end] == c.sentence and c.sentence in answer.text for c in answer.citations)
+
+
+@pytest.mark.parametrize(("question", "verdict", "quoted"), [
+    ("¿Fue Joe Biden quien encabezó la delegación de altos funcionarios de Estados Unidos?", "No.", "Blinken"),
+    ("¿Encabezó Antony Blinken la delegación de altos funcionarios de Estados Unidos?", "Sí.", "Blinken"),
+    ("¿Acordaron las dos delegaciones reunirse nuevamente en Madrid?", "No.", "Washington"),
+])
+def test_a_yes_no_question_opens_with_its_verdict_then_quotes_the_sentence_that_settles_it(
+    one_doc: Services, question: str, verdict: str, quoted: str,
+) -> None:
+    llm = ScriptedLLM(lambda u: "Sí [1].")  # the model's own verdict is "yes" to nearly everything, so it is not asked
+    answer = Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask(question)
+    assert llm.prompts == []
+    assert not answer.abstained and answer.shape == YES_NO and answer.text.startswith(verdict)
+    [citation] = answer.citations
+    assert quoted in citation.sentence and f"«{citation.sentence}» [1]" in answer.text
+
+
+def test_a_yes_no_question_the_documents_are_silent_on_abstains(one_doc: Services) -> None:
+    answer = Asker(one_doc.reader, one_doc.embedder(), lambda: ScriptedLLM(lambda u: "Sí.")).ask(
+        "¿Hablaron de petróleo y de aranceles con Canadá y Brasil?")
+    assert answer.abstained and "do not say whether" in answer.reason
+
+
+def test_a_list_gives_every_item_on_its_own_line_each_cited_and_drops_an_item_not_stated(one_doc: Services) -> None:
+    def script(u: str) -> str:
+        n = source_number(u, "ordenada, humana y regular")
+        return f"- ordenada [{n}]\n- humana [{n}]\n- regular [{n}]\n- barata y rápida [{n}]"
+
+    llm = ScriptedLLM(script)
+    answer = Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask("¿Con qué adjetivos describen la migración que quieren fomentar?")
+    assert "a list of every item" in llm.prompts[0]
+    assert sum(line.startswith("[") for line in llm.prompts[0].splitlines()) > 5  # more sentences than a fact reads
+    assert not answer.abstained and answer.shape == LIST
+    assert [s.text for s in answer.sentences] == ["ordenada", "humana", "regular"]
+    assert answer.text.splitlines()[0].startswith("- ordenada [1]")
+    assert answer_markdown(answer).count("\n- ") == 2  # shown as a list, one item a line
+
+
+def test_an_overview_of_many_documents_lists_each_with_one_cited_sentence_and_asks_no_model(services: Services) -> None:
+    services.build()
+
+    def no_model() -> ScriptedLLM:
+        raise AssertionError("a catalogue needs no model")
+
+    answer = Asker(services.reader, services.embedder(), no_model).ask("What are my documents about?")
+    assert not answer.abstained and answer.shape == "catalogue"
+    assert sorted(c.doc_path for c in answer.citations) == ["english.txt", "notas.md", "seed.txt"]
+    for c in answer.citations:
+        doc = services.reader().store.document(c.doc_path)
+        assert doc is not None and doc.text[c.start : c.end] == c.sentence  # a real sentence of its document
+    assert len(answer.text.splitlines()) == 3
+
+
+def test_a_fact_question_is_asked_as_before(one_doc: Services) -> None:
+    llm = ScriptedLLM(lambda u: f"En Washington [{source_number(u, 'Washington')}].")
+    Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask("¿Dónde se reunirán nuevamente las delegaciones?")
+    tail = llm.prompts[0].rsplit("Question:", 1)[1].splitlines()
+    assert tail[1:] == ["Answer in Spanish."]  # nothing added for a fact
