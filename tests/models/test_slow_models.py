@@ -122,10 +122,11 @@ def test_real_llm_translates_the_source_words_its_draft_kept(real: Services) -> 
 
 
 def test_real_llm_translates_a_question_for_the_checks_instead_of_answering_it(real: Services) -> None:
-    from docqa.answer.asker import _AskedIn, system_for
+    from docqa.answer.asker import system_for
+    from docqa.answer.translate import AskedIn
     from docqa.index.segment import detect_language
 
-    translated = _AskedIn(real.llm(), system_for(real.settings.context), "How many points did the Panthers defense surrender?", "es")()
+    translated = AskedIn(real.llm(), system_for(real.settings.context), "How many points did the Panthers defense surrender?", "es")()
     assert translated.startswith("¿") and detect_language(translated, "en") == "es", translated
     assert "Panthers" in translated and "puntos" in translated.lower()
 

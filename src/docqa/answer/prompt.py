@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from docqa.answer.events import Case
 from docqa.types import Hit
 
 NOT_FOUND = "NOT_FOUND"
@@ -140,3 +141,25 @@ def _evidence_lines(evidence: Sequence[Hit], titles: Sequence[str], running: Seq
         else:
             lines.append(text)
     return lines
+
+
+def paragraph_runs(case: Case) -> list[bool]:
+    """When read as prose, which sentences continue the paragraph before them (the next sentence of
+    the same document, with no line break between them)."""
+    if not case.reading:
+        return []
+    ev = case.evidence
+    return [i > 0 and ev[i - 1].doc_path == h.doc_path and ev[i - 1].end <= h.start
+            and "\n" not in case.docs[h.doc_path].text[ev[i - 1].end : h.start] for i, h in enumerate(ev)]
+
+
+def line_titles(case: Case, running: Sequence[bool], once: bool) -> list[str]:
+    """Each evidence line's document title: read as prose, a passage gives it on its first sentence
+    (`running` is `paragraph_runs(case)`), a whole document (`once`) on its first line only, and a
+    title line never gets its own title again."""
+    titles = [case.titles[h.doc_path] for h in case.evidence]
+    if not case.reading:
+        return titles
+    ev = case.evidence
+    return [t if not running[i] and not (once and i and ev[i - 1].doc_path == h.doc_path)
+            and h.text.strip() != t else "" for i, (t, h) in enumerate(zip(titles, ev))]

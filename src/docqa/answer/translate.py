@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from docqa.answer.prompt import LANGUAGE_NAMES
 from docqa.answer.verify import MARKER, content_terms
 from docqa.index import detect_language, in_dictionary
+from docqa.models import LLM
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NUMBER = re.compile(r"\d+")
@@ -95,3 +96,18 @@ def as_question(reply: str, lang: str) -> str:
     if not text.endswith("?") or "\n" in text:
         return ""
     return text if detect_language(text, default=lang) == lang else ""
+
+
+class AskedIn:
+    """The question in the sources' language, translated by the model on first use (~1.5 s). The
+    same system message keeps the KV cache's prefix; the reply is not shown."""
+
+    def __init__(self, llm: LLM, system: str, question: str, source_lang: str) -> None:
+        self._llm, self._system, self._question, self._source_lang = llm, system, question, source_lang
+        self.text: str | None = None  # None until asked for; "" when the reply was no translation
+
+    def __call__(self) -> str:
+        if self.text is None:
+            with self._llm.complete(self._system, question_request(self._question, self._source_lang), QUESTION_TOKENS) as reply:
+                self.text = as_question(reply.text(), self._source_lang)
+        return self.text
