@@ -129,10 +129,12 @@ def test_a_yes_no_question_the_documents_are_silent_on_abstains(one_doc: Service
     assert answer.abstained and "do not say whether" in answer.reason
 
 
-def test_a_list_gives_every_item_on_its_own_line_each_cited_and_drops_an_item_not_stated(one_doc: Services) -> None:
+def test_a_list_gives_every_item_on_its_own_line_each_cited_and_drops_items_not_stated_or_off_topic(one_doc: Services) -> None:
     def script(u: str) -> str:
-        n = source_number(u, "ordenada, humana y regular")
-        return f"- ordenada [{n}]\n- humana [{n}]\n- regular [{n}]\n- barata y rápida [{n}]"
+        n, m = source_number(u, "ordenada, humana y regular"), source_number(u, "causas fundamentales")
+        assert n and m
+        # An item the documents do not state, and one from a sentence about something else.
+        return f"- ordenada [{n}]\n- humana [{n}]\n- regular [{n}]\n- barata y rápida [{n}]\n- las causas fundamentales [{m}]"
 
     llm = ScriptedLLM(script)
     answer = Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask("¿Con qué adjetivos describen la migración que quieren fomentar?")

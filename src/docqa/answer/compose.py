@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -52,7 +53,7 @@ def compose(
         # Many claims, each standing alone: one the documents do not state is dropped, not flagged.
         claims = [c for c in claims if c.supported]
     if case.shape == LIST:
-        claims = _on_topic(claims, case)
+        claims = _on_topic(claims, case, reader, asked_in)
     cited = {e for c in claims if c.supported for e in c.cited}
     why = withdrawal(case, cited, [c.text for c in claims], reader, asked_in, policy)
     if why:
@@ -63,6 +64,7 @@ def compose(
 
 
 _WORD = re.compile(r"\w+")
+ON_TOPIC = 0.5  # a list item's sentence holds at least this share of the best item sentence's topic weight
 
 
 def _core(text: str, lang: str) -> str:
@@ -83,15 +85,28 @@ def _shaped(policy: Policy, case: Case) -> Policy:
     return policy
 
 
-def _on_topic(items: list[Claim], case: Case) -> list[Claim]:
-    """The items whose cited sentence holds a word of what the question asks about: a small model
-    runs on into the nouns of every sentence it was shown ("Sospecha", "Problemas de decisión").
-    Within one language only; across languages the words differ, and all are kept."""
-    wanted = set(topic_terms(case.question, case.lang))
+def _on_topic(items: list[Claim], case: Case, reader: IndexReader, asked_in: Callable[[], str] | None) -> list[Claim]:
+    """The items whose cited sentence holds at least half as much of what the question asks about
+    (its words, weighted by their rarity) as the best cited sentence: a small model runs on into
+    the nouns of every sentence it was shown ("causas fundamentales" among the adjectives).
+    Across languages the question is read as the model translated it (`asked_in`), when it was."""
     langs = case.doc_langs()
-    said = [set(terms(h.text, case.lang)) for h in case.evidence]
-    kept = [c for c in items if any(langs[e - 1] != case.lang or wanted & said[e - 1] for e in c.cited)]
-    return kept if kept and wanted else items
+    cited = {langs[e - 1] for c in items for e in c.cited}
+    question, lang = case.question, case.lang
+    if cited != {case.lang}:
+        translated = asked_in() if asked_in is not None and len(cited) == 1 else ""
+        if not translated:
+            return items
+        question, lang = translated, cited.pop()
+    wanted = topic_terms(question, lang)
+    if not wanted:
+        return items
+    total, freq = reader.store.sentence_frequencies(wanted)
+    weight = {t: math.log((total + 1) / n) for t, n in freq.items() if n > 0}
+    held = [sum(w for t, w in weight.items() if t in set(terms(h.text, lang))) for h in case.evidence]
+    best = max((held[e - 1] for c in items for e in c.cited), default=0.0)
+    kept = [c for c in items if any(held[e - 1] >= ON_TOPIC * best for e in c.cited)]
+    return kept or items
 
 
 def _distinct(items: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
