@@ -16,7 +16,7 @@ from docqa.answer.guards import Policy
 from docqa.answer.numerals import as_sources_write
 from docqa.answer.prompt import abstention
 from docqa.answer.shapes import DIGESTS, LIST, meta_terms, topic_words
-from docqa.answer.verify import Claim, parse, parse_items, topic_terms, verify
+from docqa.answer.verify import SUPPORT_MIN, Claim, lexical_support, parse, parse_items, topic_terms, verify
 from docqa.index import IndexReader, folded_words, terms, title
 from docqa.models import Embedder
 from docqa.types import Answer, AnswerSentence, Citation, Hit
@@ -105,7 +105,18 @@ def _on_topic(items: list[Claim], case: Case, reader: IndexReader, asked_in: Cal
     weight = {t: math.log((total + 1) / n) for t, n in freq.items() if n > 0}
     held = [sum(w for t, w in weight.items() if t in set(terms(h.text, lang))) for h in case.evidence]
     best = max((held[e - 1] for c in items for e in c.cited), default=0.0)
-    kept = [c for c in items if any(held[e - 1] >= ON_TOPIC * best for e in c.cited)]
+    on_topic = [held[j] >= ON_TOPIC * best for j in range(len(case.evidence))]
+    kept = []
+    for c in items:
+        if any(on_topic[e - 1] for e in c.cited):
+            kept.append(c)
+            continue
+        # Cited to a sentence about something else, an item an on-topic sentence also states
+        # ("Holden" in the list of car makers, not in the news of its closing) is cited there.
+        there = [j for j in range(len(case.evidence)) if on_topic[j]
+                 and lexical_support(c.text, case.lang, case.evidence[j].text, langs[j]) >= SUPPORT_MIN]
+        if there:
+            kept.append(replace(c, cited=(there[0] + 1,)))
     return kept or items
 
 
