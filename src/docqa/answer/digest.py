@@ -42,14 +42,16 @@ def digest_evidence(hits: Sequence[Hit], reader: IndexReader, topical: bool, sum
 
 
 def key_sentences(rows: Sequence[SentenceRow], reader: IndexReader, count: int) -> list[SentenceRow]:
-    """One sentence for each of `count` consecutive parts of the document, the one closest to its
-    part's mean vector: a summary of the whole, not of its opening (docs/experiments.md, "Question
-    shapes": chosen over the sentences most central to the whole document and over maximal
-    marginal relevance, which both gathered the points of one section)."""
+    """One sentence for each of `count` consecutive parts of the document: the opening sentence for
+    the first part (a news lede, an article's definition of its subject), and for each other part
+    the sentence closest to that part's mean vector. A summary of the whole, not of its opening
+    (docs/experiments.md, "Question shapes": chosen over the sentences most central to the whole
+    document and over maximal marginal relevance, which both gathered the points of one section)."""
     body = [r for r in rows[:_SCANNED] if title(r.text) != r.text.strip()] or list(rows[:_SCANNED])
     vectors = np.stack([reader.sentence_vectors.vector(r.id) for r in body])
     bounds = np.linspace(0, len(body), min(count, len(body)) + 1).astype(int)
-    return [body[a + int(np.argmax(vectors[a:b] @ vectors[a:b].mean(axis=0)))] for a, b in pairwise(bounds) if b > a]
+    return [body[0] if not a else body[a + int(np.argmax(vectors[a:b] @ vectors[a:b].mean(axis=0)))]
+            for a, b in pairwise(bounds) if b > a]
 
 
 def quoted(evidence: Sequence[Hit], lang: str, reader: IndexReader, summary: bool) -> Answer:
