@@ -166,3 +166,12 @@ def test_a_fact_question_is_asked_as_before(one_doc: Services) -> None:
     Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask("¿Dónde se reunirán nuevamente las delegaciones?")
     tail = llm.prompts[0].rsplit("Question:", 1)[1].splitlines()
     assert tail[1:] == ["Answer in Spanish."]  # nothing added for a fact
+
+
+def test_a_summary_of_what_the_documents_say_on_a_topic_reads_the_passages_that_hold_it(services: Services) -> None:
+    services.build()
+    llm = ScriptedLLM(lambda u: "Ambas delegaciones subrayaron la asistencia al desarrollo y la ayuda humanitaria de la administración Biden.")
+    answer = Asker(services.reader, services.embedder(), lambda: llm).ask("Resume lo que dicen los documentos sobre las delegaciones.")
+    assert "Passages:" in llm.prompts[0] and "Lisboa" not in llm.prompts[0]  # the passages on it, not every document
+    assert not answer.abstained and answer.shape == SUMMARY and "quoted" not in answer.signals
+    assert [c.doc_path for c in answer.citations] == ["seed.txt"] and "Biden" in answer.citations[0].sentence

@@ -1,5 +1,4 @@
-"""What an overview or a summary reads: its document whole when it fits, else the sentences most
-central to it; over many documents with no topic asked, a catalogue of them, one cited line each."""
+"""What an overview or summary reads (its document, or its key sentences), and the catalogue of many documents."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Yes/no questions: the sentence that settles one, and the verdict from checking the question's
-details against it (docs/experiments.md, "Question shapes": the model's own verdicts were "yes" to
-14 of 15 questions, 9 of them wrongly)."""
+"""Yes/no questions: the sentence that settles one, and the verdict from the question's details checked against it."""
 
 from __future__ import annotations
 
@@ -16,6 +14,8 @@ from docqa.answer.words import NEGATIONS, SOURCE_NEGATIONS
 from docqa.index import IndexReader, fold, folded_words, terms
 from docqa.types import Answer, AnswerSentence, Citation, Hit
 
+# The verdict is a check, not the model's: its own verdicts were "yes" to 14 of 15 questions, 9 of
+# them wrongly (docs/experiments.md, "Question shapes").
 # The settling sentence must hold at least this share of the question's weight (each word by its
 # inverse sentence frequency): below it the documents are silent on the question, not against it.
 SETTLE_MIN = 0.5

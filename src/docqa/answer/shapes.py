@@ -1,5 +1,4 @@
-"""What kind of answer a question asks for, from its words in Spanish and English: an overview, a
-summary, yes or no, a list, or a fact (who/what is and why/how are facts with their own label)."""
+"""What kind of answer a question asks for, from its words in Spanish and English."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from docqa.answer.verify import topic_terms
 from docqa.index import terms
 
 OVERVIEW, SUMMARY, YES_NO, LIST, WHO_IS, WHY_HOW, FACT = "overview", "summary", "yes_no", "list", "who_is", "why_how", "fact"
-SHAPES = (OVERVIEW, SUMMARY, YES_NO, LIST, WHO_IS, WHY_HOW, FACT)
+SHAPES = (OVERVIEW, SUMMARY, YES_NO, LIST, WHO_IS, WHY_HOW, FACT)  # who/what is and why/how are facts, labelled
 DIGESTS = (OVERVIEW, SUMMARY)  # answered from the document read whole (or its central sentences)
 
 def _words(text: str) -> frozenset[str]:
