@@ -19,6 +19,7 @@ from docqa.interfaces import (
     inert,
     location,
     passage_html,
+    source_label,
 )
 from docqa.models import EmbedderError, ModelChoiceError
 
@@ -94,17 +95,20 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
         if closest := answer.closest():
             st.markdown("**Closest passages** (what the documents say; not an answer)")
             gone = services.missing_sources([h.doc_path for h in closest])
+            store = services.reader().store
             for n, h in enumerate(closest, 1):
-                label = f"{'ab'[n - 1]}. {h.doc_path} — {location(h)}"
+                label = f"{'ab'[n - 1]}. {source_label(h, store.document(h.doc_path))}"
                 passage(services, label, h.doc_path, h, f"{key}-near-{n}", gone)
     elif answer.citations:
         if note := crossing_note(answer):
             st.caption(inert(note))
         st.markdown("**Sources**")
         gone = services.missing_sources([c.doc_path for c in answer.citations])
+        store = services.reader().store
         for c in answer.citations:
             hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
-            passage(services, f"[{c.n}] {c.doc_path} — {location(c)}", c.doc_path, hit, f"{key}-doc-{c.n}", gone, (c.start, c.end))
+            label = f"[{c.n}] {source_label(c, store.document(c.doc_path))}"
+            passage(services, label, c.doc_path, hit, f"{key}-doc-{c.n}", gone, (c.start, c.end), location(c))
     if show_all and answer.retrieved:
         with st.expander("Everything retrieved"):
             for h in answer.retrieved:
@@ -112,9 +116,11 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
 
 
 def passage(services: Services, label: str, doc_path: str, hit, key: str, gone: list[str],  # type: ignore[no-untyped-def]
-            span: tuple[int, int] | None = None) -> None:
-    """One source, opened in place: the sentence between its neighbours, and the whole document on request."""
+            span: tuple[int, int] | None = None, where: str = "") -> None:
+    """One source, opened in place: where it is, the sentence between its neighbours, and the whole
+    document on request."""
     with st.expander(inert(label)):
+        st.caption(inert(f"{doc_path} — {where or location(hit)}") if hit is not None or where else inert(doc_path))
         store = services.reader().store
         doc = store.document(doc_path)
         if doc is None:

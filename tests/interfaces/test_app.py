@@ -77,7 +77,10 @@ def test_ask_shows_answer_and_sources(app: AppTest) -> None:
     answer = app.chat_message[-1]
     assert any("Washington" in seen(m.value) and "[1]" in seen(m.value) for m in answer.markdown)
     labels = [seen(e.label) for e in app.expander]
-    assert any(label.startswith("[1] seed.txt") for label in labels)
+    # Named by the document and the cited sentence's opening words; the offsets are inside.
+    assert any(label.startswith("[1] seed.txt — “") and "characters" not in label for label in labels)
+    source = next(e for e in app.expander if seen(e.label).startswith("[1] "))
+    assert any(seen(c.value).startswith("seed.txt — characters ") for c in source.caption)
     # Past answers keep their sources when the page reruns.
     app.run()
     assert any(seen(e.label).startswith("[1] seed.txt") for e in app.expander)

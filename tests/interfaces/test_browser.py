@@ -123,11 +123,14 @@ def test_answer_with_an_opened_source(page) -> None:  # type: ignore[no-untyped-
     _ask(page, "¿Dónde se reunirán nuevamente las delegaciones?")
     last = page.get_by_test_id("stChatMessage").last
     assert "Washington" in last.inner_text()
-    # st.status is an expander too, so open the source by its label.
-    last.locator("summary", has_text="[1] ").first.click()
+    # st.status is an expander too, so open the source by its label: named by what it says.
+    label = last.locator("summary", has_text="[1] ").first
+    assert "Las dos delegaciones acordaron" in label.inner_text() and "characters" not in label.inner_text()
+    label.click()
     mark = last.locator("mark.docqa-cited").first
     mark.wait_for(timeout=10_000)
     assert mark.inner_text().startswith(WASHINGTON)
+    assert "characters" in last.inner_text()  # the offsets, in the opened view
     mark.scroll_into_view_if_needed()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-answer.png"), full_page=True)

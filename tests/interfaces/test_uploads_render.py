@@ -6,8 +6,8 @@ from pathlib import Path
 
 from docqa.index.store import SentenceRow
 from docqa.index.uploads import safe_name, save_upload
-from docqa.interfaces.render import answer_markdown, document_html, passage_html
-from docqa.types import Answer, AnswerSentence
+from docqa.interfaces.render import answer_markdown, document_html, passage_html, source_label
+from docqa.types import Answer, AnswerSentence, Citation, Document
 
 
 def test_safe_names() -> None:
@@ -47,3 +47,13 @@ def test_document_text_is_escaped() -> None:
     assert "<script>" not in passage_html(evil, [row], 1) and "<mark" in passage_html(evil, [row], 1)
     answer = Answer("x", False, sentences=(AnswerSentence(evil, (1,), True),))
     assert "<script>" not in answer_markdown(answer)
+
+
+def test_a_source_is_named_by_its_title_page_and_opening_words_not_offsets() -> None:
+    sentence = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024."
+    titled = Document("informes/migracion.pdf", "", 0.0, 0, f"Migración 2024\n\n{sentence}")
+    label = source_label(Citation(1, "informes/migracion.pdf", sentence, 16, 98, 3, 1.0), titled)
+    assert label == "Migración 2024, p. 3 — “Las dos delegaciones acordaron reunirse nuevamente en Washington…”"
+    untitled = Document("seed.txt", "", 0.0, 0, sentence)
+    assert source_label(Citation(1, "seed.txt", "Se reunirán.", 0, 12, None, 1.0), untitled) == "seed.txt — “Se reunirán.”"
+    assert "16" not in label and "98" not in label

@@ -113,7 +113,9 @@ def _warn_uncalibrated(services: Any, quiet: bool) -> None:
 
 def _print_sources(services: Any, answer: Any) -> None:
     from docqa.interfaces.present import abstention_hint
+    from docqa.interfaces.render import location, source_label
 
+    store = services.reader().store
     if answer.abstained:
         if hint := abstention_hint(answer):
             secho(hint, dim=True)
@@ -122,13 +124,11 @@ def _print_sources(services: Any, answer: Any) -> None:
         if closest := answer.closest():
             echo("\nClosest passages (not an answer):")
             for h in closest:
-                where = f"p. {h.page}, " if h.page else ""
-                echo(f"  - {h.doc_path} ({where}chars {h.start}-{h.end}): {h.text}")
+                echo(f"  - {source_label(h, store.document(h.doc_path))}\n      {h.doc_path}, {location(h)}: {h.text}")
         return
     echo("\nSources:")
     for c in answer.citations:
-        where = f"p. {c.page}, " if c.page else ""
-        echo(f"  [{c.n}] {c.doc_path} ({where}chars {c.start}-{c.end}): {c.sentence}")
+        echo(f"  [{c.n}] {source_label(c, store.document(c.doc_path))}\n      {c.doc_path}, {location(c)}: {c.sentence}")
     for s in answer.sentences:
         if not s.supported:
             secho(f"  ! not supported by the documents: {s.text}", fg="yellow")

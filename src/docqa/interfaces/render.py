@@ -8,8 +8,8 @@ import string
 from collections.abc import Sequence
 from html import escape
 
-from docqa.index import SentenceRow
-from docqa.types import Answer, Citation, Hit
+from docqa.index import SentenceRow, title
+from docqa.types import Answer, Citation, Document, Hit
 
 _BOX = (
     "<div class='docqa-passage' style='white-space:pre-wrap;line-height:1.55;"
@@ -18,9 +18,22 @@ _BOX = (
 )
 
 
+OPENING_WORDS = 8  # of the cited sentence, in its label: enough to tell three sources apart
+
+
 def location(c: Citation | Hit) -> str:
     page = f"page {c.page}, " if c.page else ""
     return f"{page}characters {c.start}–{c.end}"
+
+
+def source_label(c: Citation | Hit, doc: Document | None) -> str:
+    """What a source is called: its document's title (its file name when it has none), the page of a
+    PDF, and the opening words of the cited sentence. The offsets are in the opened view."""
+    name = (title(doc.text) if doc is not None else "") or c.doc_path
+    page = f", p. {c.page}" if c.page else ""
+    words = (c.sentence if isinstance(c, Citation) else c.text).split()
+    opening = " ".join(words[:OPENING_WORDS]) + ("…" if len(words) > OPENING_WORDS else "")
+    return f"{name}{page} — “{opening}”"
 
 
 def passage_html(doc_text: str, rows: Sequence[SentenceRow], cited_id: int) -> str:
