@@ -10,6 +10,8 @@ from docqa.answer import Token, Turn
 from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
 from docqa.index import save_uploads
 from docqa.interfaces import (
+    ChatStore,
+    ChatStoreError,
     Progress,
     Services,
     abstention_hint,
@@ -18,6 +20,7 @@ from docqa.interfaces import (
     document_html,
     inert,
     location,
+    markdown,
     passage_html,
     source_label,
 )
@@ -78,10 +81,52 @@ def sidebar(services: Services) -> tuple[int, bool]:
         st.header("Chat")
         k = st.slider("Sources to retrieve", 3, 15, 8)
         show_all = st.checkbox("Show everything retrieved")
-        if st.button("Clear conversation"):
-            st.session_state.messages = []
-            st.rerun()
+        conversations(services)
     return k, show_all
+
+
+def chat_store(services: Services) -> ChatStore | None:
+    """This session's connection to the conversation store; None (said once) when it cannot be used."""
+    if "chats" not in st.session_state:
+        try:
+            st.session_state.chats = services.chats()
+        except ChatStoreError as err:
+            st.session_state.chats = None
+            st.session_state.chats_problem = str(err)
+    return st.session_state.chats
+
+
+def conversations(services: Services) -> None:
+    """New chat, the kept conversations newest first (open or delete one), and the open one's export."""
+    st.header("Conversations")
+    if st.button("New chat"):
+        st.session_state.messages, st.session_state.conversation = [], None
+        st.rerun()
+    store = chat_store(services)
+    if store is None:
+        st.warning(inert(st.session_state.get("chats_problem", "")))
+        return
+    try:
+        kept = store.conversations()[:30]
+        current = st.session_state.get("conversation")
+        if current is not None and (title := next((c.title for c in kept if c.id == current), None)):
+            st.download_button("Export as Markdown", markdown(title, store.exchanges(current)), f"docqa-chat-{current}.md", "text/markdown")
+        for c in kept:
+            left, right = st.columns([5, 1])
+            if left.button(inert(c.title), key=f"open-{c.id}", help=f"{c.turns} question{'s' * (c.turns != 1)}",
+                           type="primary" if c.id == current else "secondary"):
+                st.session_state.messages = [m for e in store.exchanges(c.id) for m in (
+                    {"role": "user", "content": e.question},
+                    {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions})]
+                st.session_state.conversation = c.id
+                st.rerun()
+            if right.button("🗑", key=f"delete-{c.id}", help="Delete this conversation"):
+                store.delete(c.id)
+                if c.id == current:
+                    st.session_state.messages, st.session_state.conversation = [], None
+                st.rerun()
+    except ChatStoreError as err:
+        st.warning(inert(str(err)))
 
 
 def show_sources(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
@@ -157,6 +202,7 @@ def main() -> None:
             if m["role"] == "user":
                 st.text(m["content"])
             else:
+                changed_since(services, m.get("versions", {}))
                 render_answer(services, m["answer"], f"m{i}", show_all, latest=not question and i == len(messages) - 1)
     if not question:
         return
@@ -187,7 +233,29 @@ def main() -> None:
         render_answer(services, answer, f"m{len(messages)}", show_all)
         # "Done" only once the answer and its sources are on the page.
         status.update(label="Done", state="complete")
-    messages.append({"role": "assistant", "answer": answer, "question": question})
+    versions = services.versions({c.doc_path for c in answer.citations})
+    messages.append({"role": "assistant", "answer": answer, "question": question, "versions": versions})
+    keep(services, question, answer, versions)
+
+
+def keep(services: Services, question: str, answer, versions: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Save the exchange as it completes; a store that fails is said once and the chat goes on."""
+    store = chat_store(services)
+    if store is None:
+        return
+    try:
+        st.session_state.conversation = store.add(st.session_state.get("conversation"), question, answer,
+                                                  services.model_line(), versions)
+    except ChatStoreError as err:
+        st.warning(inert(str(err)))
+
+
+def changed_since(services: Services, versions: dict[str, str]) -> None:
+    """Say so when a document an older answer cites has changed or gone since it was given."""
+    now = services.versions(versions)
+    changed = sorted(p for p, sha in versions.items() if now.get(p) != sha)
+    if changed:
+        st.caption(inert(f"Changed since this answer: {', '.join(changed)}; its sources show the indexed text now."))
 
 
 def render_answer(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]

@@ -101,7 +101,7 @@ def test_follow_up_uses_the_conversation(app: AppTest) -> None:
 
 def test_clear_conversation(app: AppTest) -> None:
     _ask(app, "¿Dónde se reunirán nuevamente las delegaciones?")
-    next(b for b in app.sidebar.button if b.label == "Clear conversation").click().run()
+    next(b for b in app.sidebar.button if b.label == "New chat").click().run()
     assert len(app.chat_message) == 0
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from docqa.answer import DEFAULT_OFF, Asker, Policy
 from docqa.config import Settings
 from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, stale_files
+from docqa.interfaces.chats import FILE as CHATS_FILE
+from docqa.interfaces.chats import ChatStore
 from docqa.models import (
     LLM,
     LLM_FILENAME,
@@ -144,6 +146,15 @@ class Services:
             if self._reader is None or not self._reader.is_latest():
                 self._reader = IndexReader(self.settings.index, embedder_id(self.settings.embedder))
             return self._reader
+
+    def chats(self) -> ChatStore:
+        """The conversation store beside the index (a new connection: one per page session)."""
+        return ChatStore(self.settings.index / CHATS_FILE)
+
+    def versions(self, paths: Iterable[str]) -> dict[str, str]:
+        """Each document's sha256 as indexed now ("" for one no longer indexed)."""
+        docs = self.reader().store.documents()
+        return {p: docs[p].sha256 if p in docs else "" for p in paths}
 
     def status(self) -> dict[str, Any]:
         reader = self.reader()

@@ -1,0 +1,110 @@
+"""Conversations kept beside the index: saved as they complete, listed, reopened, exported, deleted;
+a store that cannot be used is one line and the chat goes on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+from test_app import APP, _ask, _fakes_for_the_page
+
+from docqa import cli
+from docqa.config import load_settings
+from docqa.interfaces.chats import FILE, ChatStore, ChatStoreError, markdown
+from docqa.interfaces.render import inert
+from docqa.interfaces.services import Services
+from docqa.types import Answer, AnswerSentence, Citation, Hit
+
+WASHINGTON = "Las dos delegaciones acordaron reunirse nuevamente en Washington en enero de 2024."
+
+
+def _answer() -> Answer:
+    hit = Hit(7, 2, "seed.txt", WASHINGTON, 2396, 2478, None, 0.9, 0.88)
+    return Answer("Se reunirán en Washington. [1]", False, "es", (Citation(1, "seed.txt", WASHINGTON, 2396, 2478, None, 0.9),),
+                  (AnswerSentence("Se reunirán en Washington.", (1,), True),), (hit,), timings={"ttft_s": 2.5}, shape="fact")
+
+
+def test_an_exchange_is_kept_with_its_citations_and_comes_back_the_same(tmp_path: Path) -> None:
+    store = ChatStore(tmp_path / FILE)
+    first = store.add(None, "¿Dónde se reunirán?", _answer(), "model.gguf", {"seed.txt": "abc"})
+    store.add(first, "¿Y cuándo?", Answer("No encuentro.", True, "es", reason="weak evidence"), "model.gguf", {})
+    second = store.add(None, "What is it about?", _answer(), "model.gguf", {})
+    again = ChatStore(tmp_path / FILE)  # another session, or the app restarted
+    assert [(c.id, c.title, c.turns) for c in again.conversations()] == [(second, "What is it about?", 1), (first, "¿Dónde se reunirán?", 2)]
+    kept = again.exchanges(first)
+    assert kept[0].answer == _answer() and kept[0].versions == {"seed.txt": "abc"} and kept[0].model == "model.gguf"
+    assert kept[1].answer.abstained and kept[1].answer.reason == "weak evidence"
+    text = markdown("¿Dónde se reunirán?", kept)
+    assert f"> [1] {WASHINGTON}" in text and "seed.txt, characters 2396–2478" in text and "*Why: weak evidence*" in text
+    assert again.delete(first) and not again.exchanges(first) and [c.id for c in again.conversations()] == [second]
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "a folder"])
+def test_a_store_that_cannot_be_used_is_one_line_naming_the_file(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / FILE
+    if damage == "corrupt":
+        path.write_bytes(b"this is not a database" * 100)
+    else:
+        path.mkdir()
+    with pytest.raises(ChatStoreError) as err:
+        ChatStore(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
+    Services(load_settings()).build()
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+    def new_session() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception
+        return at
+    return new_session
+
+
+def test_a_conversation_outlives_its_session_and_reopens_with_its_sources(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _ask(page(), "¿Dónde se reunirán nuevamente las delegaciones?")
+    later = page()  # a reload: a new session with nothing in it
+    assert not later.chat_message
+    [opener] = [b for b in later.sidebar.button if b.label == inert("¿Dónde se reunirán nuevamente las delegaciones?")]
+    opener.click().run()
+    assert any("Washington" in m.value for m in later.chat_message[-1].markdown)
+    assert any(e.label.startswith("\\[1\\]") or e.label.startswith("[1]") for e in later.expander)
+    # The cited document changes: the reopened answer says so.
+    seed = Path(load_settings().corpus) / "seed.txt"
+    seed.write_text(seed.read_text("utf-8") + "\n\nUna frase nueva.\n", "utf-8")
+    Services(load_settings()).build()
+    opener = next(b for b in later.sidebar.button if b.label == inert("¿Dónde se reunirán nuevamente las delegaciones?"))
+    opener.click().run()
+    assert any("Changed since this answer" in c.value for c in later.chat_message[-1].caption)
+    next(b for b in later.sidebar.button if b.label == "🗑").click().run()
+    assert not later.chat_message and not ChatStore(tmp_path / "index" / FILE).conversations()
+
+
+def test_the_chat_still_answers_when_the_store_cannot_be_used(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "index" / FILE).write_bytes(b"not a database" * 100)
+    at = _ask(page(), "¿Dónde se reunirán nuevamente las delegaciones?")
+    assert any("Washington" in m.value for m in at.chat_message[-1].markdown)
+    assert any("cannot be used" in w.value for w in at.sidebar.warning)
+
+
+def test_docqa_chats_lists_exports_and_deletes(tmp_path: Path) -> None:
+    store = ChatStore(tmp_path / "index" / FILE)
+    cid = store.add(None, "¿Dónde se reunirán?", _answer(), "model.gguf", {})
+    run = CliRunner()
+    listed = run.invoke(cli.main, ["chats", "list", "--index", str(tmp_path / "index"), "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output)["title"] == "¿Dónde se reunirán?"
+    out = tmp_path / "chat.md"
+    assert run.invoke(cli.main, ["chats", "export", str(cid), "--index", str(tmp_path / "index"), "--out", str(out)]).exit_code == 0
+    assert f"> [1] {WASHINGTON}" in out.read_text("utf-8")
+    assert run.invoke(cli.main, ["chats", "delete", str(cid), "--index", str(tmp_path / "index")]).exit_code == 0
+    missing = run.invoke(cli.main, ["chats", "export", str(cid), "--index", str(tmp_path / "index")])
+    assert missing.exit_code == 1 and "no conversation" in missing.output and "Traceback" not in missing.output
