@@ -112,7 +112,7 @@ def conversations(services: Services) -> None:
         if current is not None and (title := next((c.title for c in kept if c.id == current), None)):
             st.download_button("Export as Markdown", markdown(title, store.exchanges(current)), f"docqa-chat-{current}.md", "text/markdown")
         for c in kept:
-            left, right = st.columns([5, 1])
+            left, right = st.columns([4, 1])
             if left.button(inert(c.title), key=f"open-{c.id}", help=f"{c.turns} question{'s' * (c.turns != 1)}",
                            type="primary" if c.id == current else "secondary"):
                 st.session_state.messages = [m for e in store.exchanges(c.id) for m in (
@@ -120,7 +120,7 @@ def conversations(services: Services) -> None:
                     {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions})]
                 st.session_state.conversation = c.id
                 st.rerun()
-            if right.button("🗑", key=f"delete-{c.id}", help="Delete this conversation"):
+            if right.button("✕", key=f"delete-{c.id}", help="Delete this conversation"):
                 store.delete(c.id)
                 if c.id == current:
                     st.session_state.messages, st.session_state.conversation = [], None

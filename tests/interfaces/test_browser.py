@@ -217,3 +217,19 @@ def test_uploads_in_the_browser_keep_safe_names_refuse_bad_files_and_never_overw
     page.screenshot(path=str(ARTIFACTS / "browser-uploads.png"), full_page=True)
     for name in ("fuera.txt", f"{Path(SEED.name).stem} (1).txt"):  # leave the corpus as the other tests expect
         (corpus / name).unlink()
+
+
+def test_a_conversation_is_there_after_a_reload_and_reopens_with_its_sources(page) -> None:  # type: ignore[no-untyped-def]
+    question = "¿En qué mes se reunirán nuevamente las delegaciones?"
+    _ask(page, question)
+    page.reload()
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    assert page.get_by_test_id("stChatMessage").count() == 0  # a new session starts empty
+    page.get_by_test_id("stSidebar").get_by_role("button", name=question).first.click()
+    page.get_by_test_id("stChatMessage").nth(1).wait_for(timeout=30_000)
+    last = page.get_by_test_id("stChatMessage").last
+    assert "enero" in last.inner_text() or "Washington" in last.inner_text()
+    last.locator("summary", has_text="[1] ").first.click()
+    last.locator("mark.docqa-cited").first.wait_for(timeout=10_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-reopened.png"), full_page=True)

@@ -85,7 +85,7 @@ def test_a_conversation_outlives_its_session_and_reopens_with_its_sources(page, 
     opener = next(b for b in later.sidebar.button if b.label == inert("¿Dónde se reunirán nuevamente las delegaciones?"))
     opener.click().run()
     assert any("Changed since this answer" in c.value for c in later.chat_message[-1].caption)
-    next(b for b in later.sidebar.button if b.label == "🗑").click().run()
+    next(b for b in later.sidebar.button if b.label == "✕").click().run()
     assert not later.chat_message and not ChatStore(tmp_path / "index" / FILE).conversations()
 
 
