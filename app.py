@@ -103,8 +103,9 @@ def conversations(services: Services) -> None:
         st.session_state.messages, st.session_state.conversation = [], None
         st.rerun()
     store = chat_store(services)
+    if problem := st.session_state.get("chats_problem"):
+        st.warning(inert(problem))
     if store is None:
-        st.warning(inert(st.session_state.get("chats_problem", "")))
         return
     try:
         kept = store.conversations()[:30]
@@ -117,7 +118,7 @@ def conversations(services: Services) -> None:
                            type="primary" if c.id == current else "secondary"):
                 st.session_state.messages = [m for e in store.exchanges(c.id) for m in (
                     {"role": "user", "content": e.question},
-                    {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions})]
+                    {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions, "turn": e.id})]
                 st.session_state.conversation = c.id
                 st.rerun()
             if right.button("✕", key=f"delete-{c.id}", help="Delete this conversation"):
@@ -204,6 +205,7 @@ def main() -> None:
             else:
                 changed_since(services, m.get("versions", {}))
                 render_answer(services, m["answer"], f"m{i}", show_all, latest=not question and i == len(messages) - 1)
+                rate(m)
     if not question:
         return
     with st.chat_message("user"):
@@ -231,23 +233,42 @@ def main() -> None:
             st.error(inert(str(err)))
             return
         render_answer(services, answer, f"m{len(messages)}", show_all)
-        # "Done" only once the answer and its sources are on the page.
+        versions = services.versions({c.doc_path for c in answer.citations})
+        message = {"role": "assistant", "answer": answer, "question": question, "versions": versions}
+        message["turn"] = keep(services, question, answer, versions)
+        messages.append(message)
+        rate(message)
+        # "Done" only once the answer and its sources are on the page, and it is kept.
         status.update(label="Done", state="complete")
-    versions = services.versions({c.doc_path for c in answer.citations})
-    messages.append({"role": "assistant", "answer": answer, "question": question, "versions": versions})
-    keep(services, question, answer, versions)
 
 
-def keep(services: Services, question: str, answer, versions: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    """Save the exchange as it completes; a store that fails is said once and the chat goes on."""
+def keep(services: Services, question: str, answer, versions: dict[str, str]) -> int | None:  # type: ignore[no-untyped-def]
+    """Save the exchange as it completes (its id); a store that fails is said and the chat goes on."""
     store = chat_store(services)
     if store is None:
-        return
+        return None
     try:
-        st.session_state.conversation = store.add(st.session_state.get("conversation"), question, answer,
-                                                  services.model_line(), versions)
+        st.session_state.conversation, turn = store.add(st.session_state.get("conversation"), question, answer,
+                                                        services.model_line(), versions)
+        return turn
     except ChatStoreError as err:
-        st.warning(inert(str(err)))
+        st.session_state.chats_problem = str(err)
+        return None
+
+
+def rate(message: dict) -> None:  # type: ignore[type-arg]
+    """Thumbs up or down on a kept answer, and what was wrong with it, saved with the conversation."""
+    turn, store = message.get("turn"), st.session_state.get("chats")
+    if turn is None or store is None:
+        return
+    value = st.feedback("thumbs", key=f"rate-{turn}")
+    comment = st.text_input("What was wrong? (optional)", key=f"why-{turn}") if value == 0 else ""
+    if (value, comment) != message.get("rated", (None, "")):
+        try:
+            store.feedback(turn, value, comment)
+            message["rated"] = (value, comment)
+        except ChatStoreError as err:
+            st.warning(inert(str(err)))
 
 
 def changed_since(services: Services, versions: dict[str, str]) -> None:

@@ -29,9 +29,9 @@ def _answer() -> Answer:
 
 def test_an_exchange_is_kept_with_its_citations_and_comes_back_the_same(tmp_path: Path) -> None:
     store = ChatStore(tmp_path / FILE)
-    first = store.add(None, "¿Dónde se reunirán?", _answer(), "model.gguf", {"seed.txt": "abc"})
+    first, _ = store.add(None, "¿Dónde se reunirán?", _answer(), "model.gguf", {"seed.txt": "abc"})
     store.add(first, "¿Y cuándo?", Answer("No encuentro.", True, "es", reason="weak evidence"), "model.gguf", {})
-    second = store.add(None, "What is it about?", _answer(), "model.gguf", {})
+    second, _ = store.add(None, "What is it about?", _answer(), "model.gguf", {})
     again = ChatStore(tmp_path / FILE)  # another session, or the app restarted
     assert [(c.id, c.title, c.turns) for c in again.conversations()] == [(second, "What is it about?", 1), (first, "¿Dónde se reunirán?", 2)]
     kept = again.exchanges(first)
@@ -98,7 +98,7 @@ def test_the_chat_still_answers_when_the_store_cannot_be_used(page, tmp_path: Pa
 
 def test_docqa_chats_lists_exports_and_deletes(tmp_path: Path) -> None:
     store = ChatStore(tmp_path / "index" / FILE)
-    cid = store.add(None, "¿Dónde se reunirán?", _answer(), "model.gguf", {})
+    cid, _ = store.add(None, "¿Dónde se reunirán?", _answer(), "model.gguf", {})
     run = CliRunner()
     listed = run.invoke(cli.main, ["chats", "list", "--index", str(tmp_path / "index"), "--json"])
     assert listed.exit_code == 0 and json.loads(listed.output)["title"] == "¿Dónde se reunirán?"
@@ -108,3 +108,18 @@ def test_docqa_chats_lists_exports_and_deletes(tmp_path: Path) -> None:
     assert run.invoke(cli.main, ["chats", "delete", str(cid), "--index", str(tmp_path / "index")]).exit_code == 0
     missing = run.invoke(cli.main, ["chats", "export", str(cid), "--index", str(tmp_path / "index")])
     assert missing.exit_code == 1 and "no conversation" in missing.output and "Traceback" not in missing.output
+
+
+def test_a_thumbs_down_with_its_comment_is_saved_and_exported_as_a_question_to_ask_again(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    at = _ask(page(), "¿Dónde se reunirán nuevamente las delegaciones?")
+    at.feedback[0].set_value(0).run()  # thumbs down
+    at.text_input(key=at.text_input[0].key).set_value("Faltó la fecha").run()
+    assert not at.exception
+    [wrong] = ChatStore(tmp_path / "index" / FILE).marked_wrong()
+    assert wrong.feedback == 0 and wrong.comment == "Faltó la fecha" and "Washington" in wrong.answer.text
+    out = tmp_path / "wrong.jsonl"
+    result = CliRunner().invoke(cli.main, ["feedback", "export", str(out), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0 and "wrote 1 question" in result.output
+    [row] = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert row["question"] == "¿Dónde se reunirán nuevamente las delegaciones?" and row["lang"] == "es"
+    assert row["rejected_answers"] == [wrong.answer.text] and row["type"] == "answerable"

@@ -203,3 +203,17 @@ def test_eval_reports_each_shape_and_the_plain_prompt_reads_a_small_corpus_whole
     assert report["shapes"]["unanswerable"]["right"] == 1 and report["shapes"]["overall"]["n"] == 2
     assert report["shape_recognised"] == 1.0
     assert report["baseline"]["passages"] == "the whole corpus" and "shapes" in report["baseline"]
+
+
+def test_eval_reports_how_often_an_answer_marked_wrong_comes_back(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = _write(tmp_path / "wrong.jsonl", [
+        {"id": "feedback-1", "lang": "es", "type": "answerable", "question": "¿Dónde se reunirán nuevamente las delegaciones?",
+         "answers": [], "gold_sentences": [], "rejected_answers": ["Se reunirán en Washington. [2]"]},
+        {"id": "feedback-2", "lang": "es", "type": "answerable", "question": "¿Quién encabezó la delegación?",
+         "answers": [], "gold_sentences": [], "rejected_answers": ["Joe Biden [1]"]},
+    ])
+    result = run("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    # The first is answered as before (whatever its citation number); the second now abstains.
+    assert report["rejected_questions"] == 2 and report["rejected_answer_again"] == 0.5

@@ -1,13 +1,14 @@
-"""`docqa chats`: the conversations kept beside the index, listed, exported as Markdown, deleted."""
+"""`docqa chats` and `docqa feedback`: the kept conversations (listed, exported, deleted) and the answers marked wrong."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from docqa.interfaces.chats import FILE, ChatStore, ChatStoreError, markdown
+from docqa.interfaces.chats import FILE, ChatStore, ChatStoreError, as_questions, markdown
 from docqa.interfaces.cligroup import as_json_line, echo, fail, main, settings_with
 
 
@@ -66,3 +67,19 @@ def delete_cmd(conversation: int, index_dir: str | None) -> None:
     if not _store(index_dir).delete(conversation):
         fail(f"no conversation {conversation}; `docqa chats list` shows their ids")
     echo(f"deleted conversation {conversation}")
+
+
+@main.group()
+def feedback() -> None:
+    """The thumbs given to answers on the chat page."""
+
+
+@feedback.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_INDEX
+def feedback_export(file: str, index_dir: str | None) -> None:
+    """Write the answers marked wrong as a question file (../shared/eval/'s schema), for `docqa eval`."""
+    rows = as_questions(_store(index_dir).marked_wrong())
+    Path(file).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    echo(f"wrote {len(rows)} question{'s' * (len(rows) != 1)} marked wrong to {file}; "
+         f"`docqa eval {file}` asks them again and reports how often a rejected answer comes back")

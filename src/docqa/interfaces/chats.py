@@ -18,7 +18,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (id INTEGER PRIMARY KEY, title TEXT NOT NULL, updated REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY, conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    question TEXT NOT NULL, answer TEXT NOT NULL, model TEXT NOT NULL, versions TEXT NOT NULL, at REAL NOT NULL);
+    question TEXT NOT NULL, answer TEXT NOT NULL, model TEXT NOT NULL, versions TEXT NOT NULL, at REAL NOT NULL,
+    feedback INTEGER, comment TEXT NOT NULL DEFAULT '');
 """
 
 
@@ -36,11 +37,14 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Exchange:
+    id: int
     question: str
     answer: Answer
     model: str
     versions: dict[str, str]  # each cited document's sha256 when the answer was given
     at: float
+    feedback: int | None = None  # 1 a thumbs up, 0 down, None not given
+    comment: str = ""
 
 
 class ChatStore:
@@ -59,8 +63,8 @@ class ChatStore:
                           "LEFT JOIN turns t ON t.conversation=c.id GROUP BY c.id ORDER BY c.updated DESC, c.id DESC")
         return [Conversation(*r) for r in rows]
 
-    def add(self, conversation: int | None, question: str, answer: Answer, model: str, versions: dict[str, str]) -> int:
-        """Save one exchange (in a new conversation when `conversation` is None); its conversation's id."""
+    def add(self, conversation: int | None, question: str, answer: Answer, model: str, versions: dict[str, str]) -> tuple[int, int]:
+        """Save one exchange (in a new conversation when `conversation` is None); its conversation's id and its own."""
         now = time.time()
         try:
             with self.db:
@@ -68,16 +72,31 @@ class ChatStore:
                     conversation = int(self.db.execute("INSERT INTO conversations (title, updated) VALUES (?, ?)",
                                                        (" ".join(question.split())[:120], now)).lastrowid or 0)
                 self.db.execute("UPDATE conversations SET updated=? WHERE id=?", (now, conversation))
-                self.db.execute("INSERT INTO turns (conversation, question, answer, model, versions, at) VALUES (?, ?, ?, ?, ?, ?)",
-                                (conversation, question, json.dumps(_answer_dict(answer), ensure_ascii=False), model,
-                                 json.dumps(versions), now))
+                turn = self.db.execute(
+                    "INSERT INTO turns (conversation, question, answer, model, versions, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (conversation, question, json.dumps(_answer_dict(answer), ensure_ascii=False), model, json.dumps(versions), now),
+                ).lastrowid
         except sqlite3.Error as err:
             raise ChatStoreError(_problem(self.path, err)) from None
-        return conversation
+        return conversation, int(turn or 0)
+
+    def feedback(self, turn: int, value: int | None, comment: str = "") -> None:
+        """A thumbs up (1) or down (0) on one answer, with an optional comment."""
+        try:
+            with self.db:
+                self.db.execute("UPDATE turns SET feedback=?, comment=? WHERE id=?", (value, comment, turn))
+        except sqlite3.Error as err:
+            raise ChatStoreError(_problem(self.path, err)) from None
+
+    def marked_wrong(self) -> list[Exchange]:
+        """Every answer marked wrong (thumbs down), oldest first."""
+        rows = self._read("SELECT id, question, answer, model, versions, at, feedback, comment FROM turns WHERE feedback=0 ORDER BY id")
+        return [_exchange(r) for r in rows]
 
     def exchanges(self, conversation: int) -> list[Exchange]:
-        rows = self._read("SELECT question, answer, model, versions, at FROM turns WHERE conversation=? ORDER BY id", (conversation,))
-        return [Exchange(q, answer_from(json.loads(a)), m, json.loads(v), at) for q, a, m, v, at in rows]
+        rows = self._read("SELECT id, question, answer, model, versions, at, feedback, comment FROM turns "
+                          "WHERE conversation=? ORDER BY id", (conversation,))
+        return [_exchange(r) for r in rows]
 
     def delete(self, conversation: int) -> bool:
         try:
@@ -105,6 +124,19 @@ def markdown(title: str, exchanges: list[Exchange]) -> str:
             out.append(f"*Why: {e.answer.reason}*")
         out.append("")
     return "\n".join(out)
+
+
+def as_questions(wrong: list[Exchange]) -> list[dict[str, Any]]:
+    """Answers marked wrong as a question file in ../shared/eval/'s schema: no gold answer is known,
+    the answer given is kept as a rejected one (`docqa eval` reports how often it comes back)."""
+    return [{"id": f"feedback-{e.id}", "lang": e.answer.lang, "type": "answerable", "question": e.question,
+             "answers": [], "gold_sentences": [], "rejected_answers": [e.answer.text], "comment": e.comment, "model": e.model}
+            for e in wrong]
+
+
+def _exchange(row: tuple[Any, ...]) -> Exchange:
+    turn, question, answer, model, versions, at, feedback, comment = row
+    return Exchange(turn, question, answer_from(json.loads(answer)), model, json.loads(versions), at, feedback, comment)
 
 
 def _answer_dict(answer: Answer) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import numpy as np
 from docqa.answer import Asker, Turn, shape_of, standalone
 from docqa.index import detect_language
 from docqa.interfaces import Services
-from docqa.measure.evaluate import Question, answer_matches, gold_in, items_found, overlaps, right
+from docqa.measure.evaluate import Question, answer_matches, gold_in, items_found, overlaps, right, same_answer
 from docqa.search import Retriever
 from docqa.types import Answer
 
@@ -40,6 +40,8 @@ class Tally:
     shapes: dict[str, list[int]] = field(default_factory=dict)  # shape: [right, asked]
     items: list[float] = field(default_factory=list)  # share of each list question's items given
     recognised: int = 0  # questions whose shape the app recognised as the set labels it
+    rejected: int = 0  # questions with an answer a user marked wrong
+    rejected_again: int = 0  # ... answered with it again
 
 
 def eval_index_dir(corpus: Path, base: Path = Path("index-eval")) -> Path:
@@ -98,6 +100,11 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         t.answered_any += 1
         # "Answer in the language of the question": short answers are ambiguous, so they count as right.
         t.in_language += detect_language(answer.plain, default=q.lang) == q.lang
+    if q.rejected:
+        t.rejected += 1
+        again = not answer.abstained and any(same_answer(answer.text, r) for r in q.rejected)
+        t.rejected_again += again
+        row.update(rejected_again=again)
     if q.shape:
         tally = t.shapes.setdefault(q.shape if q.answerable else "unanswerable", [0, 0])
         tally[0] += answer.abstained if not q.answerable else (not answer.abstained and right(q, answer.text))
@@ -168,6 +175,8 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         answers_in_question_language=_ratio(t.in_language, t.answered_any),
         ttft_s_mean=ttft_mean, ttft_s_p95=ttft_p95, total_s_mean=total_mean, total_s_p95=total_p95,
     )
+    if t.rejected:
+        report.update(rejected_questions=t.rejected, rejected_answer_again=_ratio(t.rejected_again, t.rejected))
     if t.shapes:
         report.update(shapes=shape_report(t.shapes), shape_recognised=_ratio(t.recognised, n),
                       list_items_share=round(float(np.mean(t.items)), 3) if t.items else None)

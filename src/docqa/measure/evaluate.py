@@ -27,6 +27,8 @@ class Question:
     shape: str = ""
     answers_all: tuple[str, ...] = ()
     yes_no: str = ""
+    # Answers a user marked wrong (`docqa feedback export`): reported when one is given again.
+    rejected: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -78,6 +80,7 @@ def _question(path: Path, n: int, r: dict[str, Any], gold: list[str] | None) -> 
         id=str(r["id"]), lang=str(r.get("lang", "en")), type=kind, question=question, answers=strings("answers"),
         gold_sentences=tuple(gold) if gold is not None else strings("gold_sentences"), turns=turns,
         shape=str(r.get("shape") or ""), answers_all=strings("answers_all"), yes_no=str(r.get("yes_no") or ""),
+        rejected=strings("rejected_answers"),
     )
 
 
@@ -142,6 +145,14 @@ def right(q: Question, answer: str) -> bool:
     if q.shape == "yes_no" and q.yes_no:
         return states and polarity(answer) == q.yes_no
     return states
+
+
+def same_answer(a: str, b: str) -> bool:
+    """The same answer, whatever its citation numbers and punctuation."""
+    return normalize(_MARKS.sub(" ", a)) == normalize(_MARKS.sub(" ", b))
+
+
+_MARKS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def polarity(answer: str) -> str:
