@@ -10,8 +10,6 @@ from docqa.answer import Token, Turn
 from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
 from docqa.index import save_uploads
 from docqa.interfaces import (
-    ChatStore,
-    ChatStoreError,
     Progress,
     Services,
     abstention_hint,
@@ -20,10 +18,10 @@ from docqa.interfaces import (
     document_html,
     inert,
     location,
-    markdown,
     passage_html,
     source_label,
 )
+from docqa.interfaces.panels import changed_since, conversations, document_view, keep, library, rate
 from docqa.models import EmbedderError, ModelChoiceError
 
 st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
@@ -72,6 +70,7 @@ def sidebar(services: Services) -> tuple[int, bool]:
                     st.warning(inert(f"Skipped {s.path}: {s.reason}"))
             except Exception as err:  # noqa: BLE001
                 st.error(inert(str(err)))
+        library(services)
         st.header("Add documents")
         files = st.file_uploader("Upload", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True)
         if files and st.button("Save to corpus"):
@@ -83,51 +82,6 @@ def sidebar(services: Services) -> tuple[int, bool]:
         show_all = st.checkbox("Show everything retrieved")
         conversations(services)
     return k, show_all
-
-
-def chat_store(services: Services) -> ChatStore | None:
-    """This session's connection to the conversation store; None (said once) when it cannot be used."""
-    if "chats" not in st.session_state:
-        try:
-            st.session_state.chats = services.chats()
-        except ChatStoreError as err:
-            st.session_state.chats = None
-            st.session_state.chats_problem = str(err)
-    return st.session_state.chats
-
-
-def conversations(services: Services) -> None:
-    """New chat, the kept conversations newest first (open or delete one), and the open one's export."""
-    st.header("Conversations")
-    if st.button("New chat"):
-        st.session_state.messages, st.session_state.conversation = [], None
-        st.rerun()
-    store = chat_store(services)
-    if problem := st.session_state.get("chats_problem"):
-        st.warning(inert(problem))
-    if store is None:
-        return
-    try:
-        kept = store.conversations()[:30]
-        current = st.session_state.get("conversation")
-        if current is not None and (title := next((c.title for c in kept if c.id == current), None)):
-            st.download_button("Export as Markdown", markdown(title, store.exchanges(current)), f"docqa-chat-{current}.md", "text/markdown")
-        for c in kept:
-            left, right = st.columns([4, 1])
-            if left.button(inert(c.title), key=f"open-{c.id}", help=f"{c.turns} question{'s' * (c.turns != 1)}",
-                           type="primary" if c.id == current else "secondary"):
-                st.session_state.messages = [m for e in store.exchanges(c.id) for m in (
-                    {"role": "user", "content": e.question},
-                    {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions, "turn": e.id})]
-                st.session_state.conversation = c.id
-                st.rerun()
-            if right.button("✕", key=f"delete-{c.id}", help="Delete this conversation"):
-                store.delete(c.id)
-                if c.id == current:
-                    st.session_state.messages, st.session_state.conversation = [], None
-                st.rerun()
-    except ChatStoreError as err:
-        st.warning(inert(str(err)))
 
 
 def show_sources(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
@@ -193,6 +147,7 @@ def main() -> None:
         st.error(inert(str(err)))
         st.stop()
     k, show_all = sidebar(services)
+    document_view(services)
     messages = st.session_state.setdefault("messages", [])
     # A question typed, or one offered with the documents' spelling after a typo. The input stays
     # pinned below the conversation wherever it is called; it is read first so that the last answer
@@ -240,43 +195,6 @@ def main() -> None:
         rate(message)
         # "Done" only once the answer and its sources are on the page, and it is kept.
         status.update(label="Done", state="complete")
-
-
-def keep(services: Services, question: str, answer, versions: dict[str, str]) -> int | None:  # type: ignore[no-untyped-def]
-    """Save the exchange as it completes (its id); a store that fails is said and the chat goes on."""
-    store = chat_store(services)
-    if store is None:
-        return None
-    try:
-        st.session_state.conversation, turn = store.add(st.session_state.get("conversation"), question, answer,
-                                                        services.model_line(), versions)
-        return turn
-    except ChatStoreError as err:
-        st.session_state.chats_problem = str(err)
-        return None
-
-
-def rate(message: dict) -> None:  # type: ignore[type-arg]
-    """Thumbs up or down on a kept answer, and what was wrong with it, saved with the conversation."""
-    turn, store = message.get("turn"), st.session_state.get("chats")
-    if turn is None or store is None:
-        return
-    value = st.feedback("thumbs", key=f"rate-{turn}")
-    comment = st.text_input("What was wrong? (optional)", key=f"why-{turn}") if value == 0 else ""
-    if (value, comment) != message.get("rated", (None, "")):
-        try:
-            store.feedback(turn, value, comment)
-            message["rated"] = (value, comment)
-        except ChatStoreError as err:
-            st.warning(inert(str(err)))
-
-
-def changed_since(services: Services, versions: dict[str, str]) -> None:
-    """Say so when a document an older answer cites has changed or gone since it was given."""
-    now = services.versions(versions)
-    changed = sorted(p for p, sha in versions.items() if now.get(p) != sha)
-    if changed:
-        st.caption(inert(f"Changed since this answer: {', '.join(changed)}; its sources show the indexed text now."))
 
 
 def render_answer(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]

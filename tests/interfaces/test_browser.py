@@ -75,6 +75,7 @@ def server(root: Path):  # type: ignore[no-untyped-def]
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     (corpus / "albatros.txt").write_text(EVIL + "\n", "utf-8")
+    (corpus / "borrador.txt").write_text("Un borrador que nadie necesita ya.\n", "utf-8")  # deleted from the library
     env = _env(root)
     subprocess.run([sys.executable, "-m", "docqa.cli", "index"], env=env, check=True, cwd=REPO)
     with streamlit_page("app.py", env) as url:
@@ -221,6 +222,8 @@ def test_uploads_in_the_browser_keep_safe_names_refuse_bad_files_and_never_overw
 
 def test_a_conversation_is_there_after_a_reload_and_reopens_with_its_sources(page) -> None:  # type: ignore[no-untyped-def]
     question = "¿En qué mes se reunirán nuevamente las delegaciones?"
+    page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()  # this page is shared by the module's tests
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stChatMessage]').length == 0", timeout=30_000)
     _ask(page, question)
     page.reload()
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
@@ -233,3 +236,36 @@ def test_a_conversation_is_there_after_a_reload_and_reopens_with_its_sources(pag
     last.locator("mark.docqa-cited").first.wait_for(timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-reopened.png"), full_page=True)
+
+
+def test_a_thumbs_down_is_saved_with_the_conversation(page, root: Path) -> None:  # type: ignore[no-untyped-def]
+    from docqa.interfaces.chats import FILE, ChatStore
+
+    _ask(page, "¿Quién encabezó la delegación de Estados Unidos?")
+    last = page.get_by_test_id("stChatMessage").last
+    last.get_by_label("Thumbs down").click()
+    why = last.get_by_label("What was wrong? (optional)")
+    why.wait_for(timeout=10_000)
+    why.fill("No cita a Blinken")
+    why.press("Enter")
+    for _ in range(40):
+        wrong = ChatStore(root / "index" / FILE).marked_wrong()
+        if wrong and wrong[-1].comment:
+            break
+        page.wait_for_timeout(250)
+    assert wrong and wrong[-1].question == "¿Quién encabezó la delegación de Estados Unidos?" and wrong[-1].comment == "No cita a Blinken"
+
+
+def test_a_document_is_deleted_from_the_library_after_confirming(page, root: Path) -> None:  # type: ignore[no-untyped-def]
+    side = page.get_by_test_id("stSidebar")
+    side.get_by_text("indexed documents").click()
+    row = side.get_by_test_id("stExpanderDetails")
+    row.get_by_text("borrador.txt").wait_for(timeout=10_000)
+    # The buttons come in document order (albatros, borrador, seed): the second "Delete…" is borrador's.
+    side.get_by_role("button", name="Delete…").nth(1).click()
+    side.get_by_text("Delete borrador.txt from the corpus folder").wait_for(timeout=10_000)
+    side.get_by_role("button", name="Delete it").click()
+    side.get_by_text("Deleted borrador.txt").wait_for(timeout=120_000)
+    assert not (root / "corpus" / "borrador.txt").exists() and (root / "corpus" / SEED.name).exists()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-library.png"), full_page=True)

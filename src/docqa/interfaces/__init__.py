@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docqa.interfaces import chatcommands, commands  # noqa: F401  (register the everyday commands on `main`)
+from docqa.interfaces import chatcommands, commands, doccommands  # noqa: F401  (register the everyday commands on `main`)
 from docqa.interfaces.chats import ChatStore, ChatStoreError, markdown
 from docqa.interfaces.cligroup import ProgressBars, as_json_line, echo, fail, main, settings_with
 from docqa.interfaces.present import Progress, abstention_hint, crossing_note

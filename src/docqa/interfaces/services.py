@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from docqa.answer import DEFAULT_OFF, Asker, Policy
-from docqa.config import Settings
+from docqa.config import Settings, UserError
 from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, stale_files
 from docqa.interfaces.chats import FILE as CHATS_FILE
 from docqa.interfaces.chats import ChatStore
@@ -177,6 +178,29 @@ class Services:
             "vectors": {"chunks": reader.vectors.spec.to_dict(), "sentences": reader.sentence_vectors.spec.to_dict()},
         }
 
+    def library(self) -> list[dict[str, Any]]:
+        """Every indexed document: path, type, size, sentences, when its file was last modified as
+        indexed, and how it changed since the build ("" when it did not)."""
+        reader = self.reader()
+        docs = reader.store.documents()
+        stale = {s.path: s.change for s in stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))}
+        return [{"path": f["path"], "type": Path(str(f["path"])).suffix.lstrip(".").lower(), "size": f["size"],
+                 "sentences": f["sentences"], "modified": docs[str(f["path"])].mtime, "stale": stale.get(str(f["path"]), "")}
+                for f in reader.store.catalogue()]
+
+    def delete_document(self, path: str, progress: Progress | None = None) -> BuildReport:
+        """Delete an indexed document's file from the corpus, then update the index incrementally (the
+        old version answers until the new one is published)."""
+        corpus = self.settings.corpus.resolve()
+        target = (corpus / path).resolve()
+        if path not in self.reader().store.documents() or corpus not in target.parents:
+            raise DocumentError(f"{path} is not an indexed document of {corpus}; `docqa docs list` shows them")
+        try:
+            target.unlink(missing_ok=True)
+        except OSError as err:
+            raise DocumentError(f"cannot delete {target} ({err.strerror}); check the corpus folder's permissions") from None
+        return self.build(progress=progress)
+
     def missing_sources(self, paths: list[str]) -> list[str]:
         """Of the documents `paths` (an answer's citations), those deleted from the corpus since the
         build: the index still quotes them, but the user cannot open the file any more."""
@@ -188,6 +212,10 @@ class Services:
             return self.profile().calibrated
         except (ModelChoiceError, OSError):
             return False
+
+
+class DocumentError(UserError):
+    """A document the library cannot act on; the message says which and what to do."""
 
 
 def with_embedder(settings: Settings, factory: Callable[[], Embedder]) -> Services:

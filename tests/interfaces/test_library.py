@@ -1,0 +1,77 @@
+"""The document library: the indexed documents listed with their state, opened in the viewer, and
+deleted from the corpus and the index after a confirmation, on the page and from the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+from test_app import APP, _fakes_for_the_page
+
+from docqa import cli
+from docqa.config import load_settings
+from docqa.interfaces.services import DocumentError, Services
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> AppTest:
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
+    Services(load_settings()).build()
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_the_library_lists_each_document_with_its_state_and_opens_one(page: AppTest, corpus: Path) -> None:
+    (corpus / "notas.md").write_text("# Notas\n\nOtra cosa.\n", "utf-8")  # changed since the build
+    page.run()
+    shown = " ".join(m.value for m in page.sidebar.markdown)
+    for name in ("seed.txt", "notas.md", "english.txt"):
+        assert name in shown.replace("\\", "")
+    assert "sentences" in shown and "modified since the build" in shown
+    page.sidebar.button(key="open-doc-english.txt").click().run()
+    assert any("The committee met in Geneva" in h.proto.body for h in page.get("html"))
+
+
+def test_a_document_is_deleted_only_after_confirming_and_the_index_follows(page: AppTest, corpus: Path) -> None:
+    page.sidebar.button(key="delete-doc-notas.md").click().run()
+    assert (corpus / "notas.md").is_file() and any("Delete notas.md" in w.value.replace("\\", "") for w in page.sidebar.warning)
+    page.sidebar.button(key="cancel-doc-notas.md").click().run()
+    assert (corpus / "notas.md").is_file()
+    page.sidebar.button(key="delete-doc-notas.md").click().run()
+    page.sidebar.button(key="confirm-doc-notas.md").click().run()
+    assert not page.exception and not (corpus / "notas.md").exists()
+    assert "notas.md" not in Services(load_settings()).reader().store.documents()
+
+
+def test_only_an_indexed_document_inside_the_corpus_can_be_deleted(services: Services, corpus: Path, tmp_path: Path) -> None:
+    services.build()
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("keep me", "utf-8")
+    for path in ("../elsewhere.txt", "nothing.txt"):
+        with pytest.raises(DocumentError) as err:
+            services.delete_document(path)
+        assert "docqa docs list" in str(err.value)
+    assert outside.is_file()
+
+
+def test_docqa_docs_lists_and_deletes(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> None:
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
+    Services(load_settings()).build()
+    run = CliRunner()
+    listed = run.invoke(cli.main, ["docs", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert {r["path"] for r in rows} == {"seed.txt", "notas.md", "english.txt"} and all(r["sentences"] > 0 for r in rows)
+    assert run.invoke(cli.main, ["docs", "delete", "english.txt"], input="n\n").output.strip().endswith("nothing deleted")
+    deleted = run.invoke(cli.main, ["docs", "delete", "english.txt", "--yes"])
+    assert deleted.exit_code == 0 and "1 removed" in deleted.output and not (corpus / "english.txt").exists()
+    missing = run.invoke(cli.main, ["docs", "delete", "english.txt", "--yes"])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
