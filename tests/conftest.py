@@ -1,20 +1,26 @@
-"""Shared fixtures: a tiny corpus in tmp_path, settings pointing at it, and the fake embedder."""
+"""Shared fixtures: a tiny corpus in tmp_path, settings pointing at it, the fake embedder, and the page under AppTest."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # model hubs are unreachable; never try them
 
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, ScriptedLLM, source_number
 
 from docqa.config import load_settings
+from docqa.interfaces import services as services_module
 from docqa.interfaces.services import Services
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval"
@@ -63,3 +69,50 @@ def real_services(root: Path, files: dict[str, str]) -> Services:
     services = Services(load_settings({}).with_overrides(corpus=corpus, index=root / "index", models_dir=REPO / "models"))
     services.build()
     return services
+
+
+APP = str(REPO / "app.py")
+
+
+def _script(user: str) -> str:
+    if "Washington" in user and ("reunir" in user.split("Question:")[-1] or "meet" in user.split("Question:")[-1]):
+        return f"Se reunirán en Washington [{source_number(user, 'Washington')}]."
+    if "cargo" in user.split("Question:")[-1]:
+        return f"Es secretario de Estado [{source_number(user, 'Blinken')}]."
+    if "encabez" in user.split("Question:")[-1]:
+        return f"La encabezó Antony Blinken [{source_number(user, 'Blinken')}]."
+    return "NOT_FOUND"
+
+
+def _fakes_for_the_page(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Path) -> None:
+    """The page's settings pointed at `corpus` and `index`, with the fake embedder and scripted LLM."""
+    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
+    monkeypatch.setenv("DOCQA_INDEX", str(index))
+    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
+    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
+    llm = ScriptedLLM(_script)
+    monkeypatch.setattr(Services, "llm", lambda self: llm)
+
+
+@pytest.fixture
+def sessions(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> Callable[[], AppTest]:
+    """Builds the index of `corpus` in tmp_path/index; each call opens the page in a new session (a reload)."""
+    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
+    Services(load_settings()).build()
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+    def new_session() -> AppTest:
+        from streamlit.testing.v1 import AppTest  # only the page tests pay for importing it
+
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception
+        return at
+    return new_session
+
+
+@pytest.fixture
+def app(sessions: Callable[[], AppTest]) -> AppTest:
+    return sessions()

@@ -5,47 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import FakeEmbedder, ScriptedLLM, seen, source_number
+from conftest import APP, _fakes_for_the_page
+from fakes import seen
 from streamlit.testing.v1 import AppTest
 
 from docqa.config import load_settings
-from docqa.interfaces import services as services_module
 from docqa.interfaces.services import Services
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-def _script(user: str) -> str:
-    if "Washington" in user and ("reunir" in user.split("Question:")[-1] or "meet" in user.split("Question:")[-1]):
-        return f"Se reunirán en Washington [{source_number(user, 'Washington')}]."
-    if "cargo" in user.split("Question:")[-1]:
-        return f"Es secretario de Estado [{source_number(user, 'Blinken')}]."
-    if "encabez" in user.split("Question:")[-1]:
-        return f"La encabezó Antony Blinken [{source_number(user, 'Blinken')}]."
-    return "NOT_FOUND"
-
-
-def _fakes_for_the_page(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Path) -> None:
-    """The page's settings pointed at `corpus` and `index`, with the fake embedder and scripted LLM."""
-    monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
-    monkeypatch.setenv("DOCQA_INDEX", str(index))
-    monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
-    monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
-    llm = ScriptedLLM(_script)
-    monkeypatch.setattr(Services, "llm", lambda self: llm)
-
-
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
-    Services(load_settings()).build()
-    import streamlit as st
-
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def _ask(at: AppTest, question: str) -> AppTest:

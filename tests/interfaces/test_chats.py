@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from streamlit.testing.v1 import AppTest
-from test_app import APP, _ask, _fakes_for_the_page
+from test_app import _ask
 
 from docqa import cli
 from docqa.config import load_settings
@@ -54,25 +53,9 @@ def test_a_store_that_cannot_be_used_is_one_line_naming_the_file(tmp_path: Path,
     assert str(path) in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
-    Services(load_settings()).build()
-    import streamlit as st
-
-    st.cache_resource.clear()
-
-    def new_session() -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.run()
-        assert not at.exception
-        return at
-    return new_session
-
-
-def test_a_conversation_outlives_its_session_and_reopens_with_its_sources(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _ask(page(), "¿Dónde se reunirán nuevamente las delegaciones?")
-    later = page()  # a reload: a new session with nothing in it
+def test_a_conversation_outlives_its_session_and_reopens_with_its_sources(sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _ask(sessions(), "¿Dónde se reunirán nuevamente las delegaciones?")
+    later = sessions()  # a reload: a new session with nothing in it
     assert not later.chat_message
     [opener] = [b for b in later.sidebar.button if b.label == inert("¿Dónde se reunirán nuevamente las delegaciones?")]
     opener.click().run()
@@ -89,9 +72,9 @@ def test_a_conversation_outlives_its_session_and_reopens_with_its_sources(page, 
     assert not later.chat_message and not ChatStore(tmp_path / "index" / FILE).conversations()
 
 
-def test_the_chat_still_answers_when_the_store_cannot_be_used(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_chat_still_answers_when_the_store_cannot_be_used(sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "index" / FILE).write_bytes(b"not a database" * 100)
-    at = _ask(page(), "¿Dónde se reunirán nuevamente las delegaciones?")
+    at = _ask(sessions(), "¿Dónde se reunirán nuevamente las delegaciones?")
     assert any("Washington" in m.value for m in at.chat_message[-1].markdown)
     assert any("cannot be used" in w.value for w in at.sidebar.warning)
 
@@ -110,8 +93,8 @@ def test_docqa_chats_lists_exports_and_deletes(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no conversation" in missing.output and "Traceback" not in missing.output
 
 
-def test_a_thumbs_down_with_its_comment_is_saved_and_exported_as_a_question_to_ask_again(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    at = _ask(page(), "¿Dónde se reunirán nuevamente las delegaciones?")
+def test_a_thumbs_down_with_its_comment_is_saved_and_exported_as_a_question_to_ask_again(sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    at = _ask(sessions(), "¿Dónde se reunirán nuevamente las delegaciones?")
     at.feedback[0].set_value(0).run()  # thumbs down
     at.text_input(key=at.text_input[0].key).set_value("Faltó la fecha").run()
     assert not at.exception

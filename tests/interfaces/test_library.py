@@ -8,46 +8,33 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import _fakes_for_the_page
 from streamlit.testing.v1 import AppTest
-from test_app import APP, _fakes_for_the_page
 
 from docqa import cli
 from docqa.config import load_settings
 from docqa.interfaces.services import DocumentError, Services
 
 
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> AppTest:
-    _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
-    Services(load_settings()).build()
-    import streamlit as st
-
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
-
-
-def test_the_library_lists_each_document_with_its_state_and_opens_one(page: AppTest, corpus: Path) -> None:
+def test_the_library_lists_each_document_with_its_state_and_opens_one(app: AppTest, corpus: Path) -> None:
     (corpus / "notas.md").write_text("# Notas\n\nOtra cosa.\n", "utf-8")  # changed since the build
-    page.run()
-    shown = " ".join(m.value for m in page.sidebar.markdown)
+    app.run()
+    shown = " ".join(m.value for m in app.sidebar.markdown)
     for name in ("seed.txt", "notas.md", "english.txt"):
         assert name in shown.replace("\\", "")
     assert "sentences" in shown and "modified since the build" in shown
-    page.sidebar.button(key="open-doc-english.txt").click().run()
-    assert any("The committee met in Geneva" in h.proto.body for h in page.get("html"))
+    app.sidebar.button(key="open-doc-english.txt").click().run()
+    assert any("The committee met in Geneva" in h.proto.body for h in app.get("html"))
 
 
-def test_a_document_is_deleted_only_after_confirming_and_the_index_follows(page: AppTest, corpus: Path) -> None:
-    page.sidebar.button(key="delete-doc-notas.md").click().run()
-    assert (corpus / "notas.md").is_file() and any("Delete notas.md" in w.value.replace("\\", "") for w in page.sidebar.warning)
-    page.sidebar.button(key="cancel-doc-notas.md").click().run()
+def test_a_document_is_deleted_only_after_confirming_and_the_index_follows(app: AppTest, corpus: Path) -> None:
+    app.sidebar.button(key="delete-doc-notas.md").click().run()
+    assert (corpus / "notas.md").is_file() and any("Delete notas.md" in w.value.replace("\\", "") for w in app.sidebar.warning)
+    app.sidebar.button(key="cancel-doc-notas.md").click().run()
     assert (corpus / "notas.md").is_file()
-    page.sidebar.button(key="delete-doc-notas.md").click().run()
-    page.sidebar.button(key="confirm-doc-notas.md").click().run()
-    assert not page.exception and not (corpus / "notas.md").exists()
+    app.sidebar.button(key="delete-doc-notas.md").click().run()
+    app.sidebar.button(key="confirm-doc-notas.md").click().run()
+    assert not app.exception and not (corpus / "notas.md").exists()
     assert "notas.md" not in Services(load_settings()).reader().store.documents()
 
 
