@@ -70,7 +70,8 @@ def sidebar(services: Services) -> tuple[int, bool]:
                     st.warning(inert(f"Skipped {s.path}: {s.reason}"))
             except Exception as err:  # noqa: BLE001
                 st.error(inert(str(err)))
-        library(services)
+        if info:
+            library(services, info)
         st.header("Add documents")
         files = st.file_uploader("Upload", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True)
         if files and st.button("Save to corpus"):

@@ -71,7 +71,7 @@ def _core(text: str, lang: str) -> str:
     """An overview's sentence without the words that frame it ("Este texto trata sobre …", "The
     document covers …"): they name the document, which no sentence of it states."""
     meta = meta_terms(lang)
-    return _WORD.sub(lambda m: "" if terms(m.group(), lang) and terms(m.group(), lang)[0] in meta else m.group(), text)
+    return _WORD.sub(lambda m: "" if set(terms(m.group(), lang)) & meta else m.group(), text)
 
 
 def _shaped(policy: Policy, case: Case) -> Policy:
@@ -103,7 +103,8 @@ def _on_topic(items: list[Claim], case: Case, reader: IndexReader, asked_in: Cal
         return items
     total, freq = reader.store.sentence_frequencies(wanted)
     weight = {t: math.log((total + 1) / n) for t, n in freq.items() if n > 0}
-    held = [sum(w for t, w in weight.items() if t in set(terms(h.text, lang))) for h in case.evidence]
+    said = [set(terms(h.text, lang)) for h in case.evidence]
+    held = [sum(w for t, w in weight.items() if t in words) for words in said]
     best = max((held[e - 1] for c in items for e in c.cited), default=0.0)
     on_topic = [held[j] >= ON_TOPIC * best for j in range(len(case.evidence))]
     kept = []

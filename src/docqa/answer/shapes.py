@@ -34,7 +34,7 @@ _LIST = re.compile(
     r"|\b(list|name all|what are all|which are all|all the)\b"
 )
 _PLURAL_ASK = re.compile(r"^(?:(?:de|a|en|con|por|para|desde|hasta|entre)\s+)?(?:que|cuales|which|what)\s+(\w+)(?:\s+(\w+))?")
-_NOT_PLURAL = frozenset(("es", "fue", "era", "esta", "estas", "hubo", "has", "is", "was", "does", "has", "this", "its", "his",
+_NOT_PLURAL = frozenset(("es", "fue", "era", "esta", "estas", "hubo", "has", "is", "was", "does", "this", "its", "his",
                          "as", "us", "yes", "tras", "mas", "mismos", "otros", "cosas", "veces", "dias", "years", "times", "less"))
 _INTERROGATIVE = _words("que quien quienes cual cuales cuando donde adonde como cuanto cuanta cuantos cuantas cuyo cuya cuyos cuyas "
                            "what who whom whose which when where why how")

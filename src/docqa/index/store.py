@@ -200,11 +200,11 @@ class Store(TermQueries):
         return {r[0]: SkipRecord(*r[1:]) for r in self.db.execute("SELECT path, sha256, mtime, size, reason FROM skipped")}
 
     def catalogue(self) -> list[dict[str, object]]:
-        """Every document with how it was read: path, size, language, encoding, sentences."""
+        """Every document with how it was read: path, size, language, encoding, sentences, file mtime."""
         rows = self.db.execute(
-            f"SELECT d.path, d.size, d.lang, {self._encoding}, (SELECT count(*) FROM sentences s WHERE s.doc_id=d.id) "
+            f"SELECT d.path, d.size, d.lang, {self._encoding}, (SELECT count(*) FROM sentences s WHERE s.doc_id=d.id), d.mtime "
             "FROM documents d ORDER BY d.path")
-        return [dict(zip(("path", "size", "lang", "encoding", "sentences"), r)) for r in rows]
+        return [dict(zip(("path", "size", "lang", "encoding", "sentences", "modified"), r)) for r in rows]
 
     def check(self) -> None:
         """Read the schema and each table's last row, in O(log n): a damaged file fails here, at open,

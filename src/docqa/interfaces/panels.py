@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import streamlit as st
 
@@ -13,13 +14,11 @@ from docqa.interfaces.services import Services
 LISTED = 200  # documents the library lists on the page
 
 
-def library(services: Services) -> None:
-    """The indexed documents: each one's type, size, sentences and state; open one, or delete it from
-    the corpus and the index after a confirmation (the old index answers until the new one is built)."""
-    try:
-        docs = services.library()
-    except Exception:  # noqa: BLE001 - a missing index is already said above
-        return
+def library(services: Services, status: dict[str, Any]) -> None:
+    """The indexed documents (from the `status` the sidebar has read): each one's type, size,
+    sentences and state; open one, or delete it from the corpus and the index after a confirmation
+    (the old index answers until the new one is built)."""
+    docs = services.library(status)
     st.header("Documents")
     with st.expander(f"{len(docs)} indexed document{'s' * (len(docs) != 1)}"):
         for d in docs[:LISTED]:

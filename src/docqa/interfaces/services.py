@@ -160,7 +160,6 @@ class Services:
     def status(self) -> dict[str, Any]:
         reader = self.reader()
         counts = reader.store.counts()
-        stale: list[StaleFile] = stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))
         return {
             **counts,
             "embedder": reader.manifest.embedder_id,
@@ -168,7 +167,7 @@ class Services:
             "version": reader.version,
             "index": str(self.settings.index),
             "corpus": str(self.settings.corpus),
-            "stale": [{"path": s.path, "change": s.change} for s in stale],
+            "stale": self._stale(reader),
             # Files the last build could not index, with the reason and the fix; unchanged since.
             "skipped": [{"path": p, "reason": r.reason} for p, r in sorted(reader.store.skipped().items())
                         if (self.settings.corpus / p).is_file()],
@@ -178,15 +177,22 @@ class Services:
             "vectors": {"chunks": reader.vectors.spec.to_dict(), "sentences": reader.sentence_vectors.spec.to_dict()},
         }
 
-    def library(self) -> list[dict[str, Any]]:
+    def library(self, status: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every indexed document: path, type, size, sentences, when its file was last modified as
-        indexed, and how it changed since the build ("" when it did not)."""
-        reader = self.reader()
-        docs = reader.store.documents()
-        stale = {s.path: s.change for s in stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))}
+        indexed, and how it changed since the build ("" when it did not). From `status()`'s files and
+        stale list when given, which the page has just read: the corpus is not scanned twice."""
+        if status is None:
+            reader = self.reader()
+            status = {"files": reader.store.catalogue(), "stale": self._stale(reader)}
+        stale = {s["path"]: s["change"] for s in status["stale"]}
         return [{"path": f["path"], "type": Path(str(f["path"])).suffix.lstrip(".").lower(), "size": f["size"],
-                 "sentences": f["sentences"], "modified": docs[str(f["path"])].mtime, "stale": stale.get(str(f["path"]), "")}
-                for f in reader.store.catalogue()]
+                 "sentences": f["sentences"], "modified": f["modified"], "stale": stale.get(str(f["path"]), "")}
+                for f in status["files"]]
+
+    def _stale(self, reader: IndexReader) -> list[dict[str, str]]:
+        """The corpus files changed since the build, and how."""
+        found: list[StaleFile] = stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))
+        return [{"path": s.path, "change": s.change} for s in found]
 
     def delete_document(self, path: str, progress: Progress | None = None) -> BuildReport:
         """Delete an indexed document's file from the corpus, then update the index incrementally (the

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from docqa.answer import PLAIN_DECLINES
 from docqa.index import Store, estimate_tokens
 from docqa.interfaces import Services
-from docqa.measure.evalrun import Progress, shape_report
+from docqa.measure.evalrun import Progress, count_shape, shape_report
 from docqa.measure.evaluate import Question, right
 from docqa.models import LLM
 from docqa.search import Retriever
@@ -57,8 +57,7 @@ def run_baseline(services: Services, questions: list[Question], progress: Progre
         ttft.append(first)
         good = not declined(reply) and right(q, reply) if q.answerable else declined(reply)
         if q.shape:
-            tally = shapes.setdefault(q.shape if q.answerable else "unanswerable", [0, 0])
-            tally[0], tally[1] = tally[0] + good, tally[1] + 1
+            count_shape(shapes, q, good)
         if q.answerable:
             answerable += 1
             false_abstained += declined(reply)

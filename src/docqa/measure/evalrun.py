@@ -106,9 +106,7 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         t.rejected_again += again
         row.update(rejected_again=again)
     if q.shape:
-        tally = t.shapes.setdefault(q.shape if q.answerable else "unanswerable", [0, 0])
-        tally[0] += answer.abstained if not q.answerable else (not answer.abstained and right(q, answer.text))
-        tally[1] += 1
+        count_shape(t.shapes, q, answer.abstained if not q.answerable else not answer.abstained and right(q, answer.text))
         t.recognised += recognised(q)
         row.update(shape=q.shape, answered_shape=answer.shape)
         if q.shape == "list":
@@ -181,6 +179,13 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         report.update(shapes=shape_report(t.shapes), shape_recognised=_ratio(t.recognised, n),
                       list_items_share=round(float(np.mean(t.items)), 3) if t.items else None)
     return report
+
+
+def count_shape(shapes: dict[str, list[int]], q: Question, good: bool) -> None:
+    """One more question of `q`'s shape (its unanswerable ones apart), and whether it was handled right."""
+    tally = shapes.setdefault(q.shape if q.answerable else "unanswerable", [0, 0])
+    tally[0] += good
+    tally[1] += 1
 
 
 def shape_report(shapes: dict[str, list[int]]) -> dict[str, object]:
