@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from docqa.answer.prompt import abstention
 from docqa.answer.shapes import meta_terms
-from docqa.answer.verify import _negates, named, topic_terms
+from docqa.answer.verify import named, negates, topic_terms
 from docqa.answer.words import NEGATIONS, SOURCE_NEGATIONS
 from docqa.index import IndexReader, fold, folded_words, terms
 from docqa.types import Answer, AnswerSentence, Citation, Hit
@@ -49,7 +49,7 @@ def settle(question: str, lang: str, evidence: Sequence[Hit], reader: IndexReade
     if coverage < SETTLE_MIN:
         return Verdict("", best, (), round(coverage, 3))
     missing = tuple(d for d, w in weights.items() if w > 0 and not said[-first].holds(d))
-    differs = _negates(question, NEGATIONS) != _negates(best.text, SOURCE_NEGATIONS)
+    differs = negates(question, NEGATIONS) != negates(best.text, SOURCE_NEGATIONS)
     return Verdict("no" if missing or differs else "yes", best, missing, round(coverage, 3))
 
 

@@ -130,7 +130,7 @@ def names_absent(question: str, contexts: Sequence[str]) -> bool:
     return not names & folded_words(" ".join(contexts))
 
 
-def _negates(text: str, words: frozenset[str]) -> bool:
+def negates(text: str, words: frozenset[str]) -> bool:
     # "sin embargo" is "however", and denies nothing.
     lowered = text.lower().replace("sin embargo", "")
     return "n't" in lowered or "n’t" in lowered or any(w in words for w in _TOKEN.findall(lowered))
@@ -139,7 +139,7 @@ def _negates(text: str, words: frozenset[str]) -> bool:
 def negation_unsupported(question: str, contexts: Sequence[str]) -> bool:
     """The question asks what is *not* so, and the cited sentences deny nothing: questions built to
     look answerable insert a "no" into a sentence's own wording ("¿Qué no se puede replantear ...?")."""
-    return _negates(question, NEGATIONS) and not any(_negates(c, SOURCE_NEGATIONS) for c in contexts)
+    return negates(question, NEGATIONS) and not any(negates(c, SOURCE_NEGATIONS) for c in contexts)
 
 
 def unfamiliar_names_absent(question: str, source_lang: str, contexts: Sequence[str]) -> bool:
