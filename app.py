@@ -20,6 +20,7 @@ from docqa.interfaces import (
     location,
     passage_html,
     source_label,
+    typed,
 )
 from docqa.interfaces.panels import changed_since, conversations, document_view, keep, library, rate
 from docqa.models import EmbedderError, ModelChoiceError
@@ -64,7 +65,7 @@ def sidebar(services: Services) -> tuple[int, bool]:
                 bar.progress(done / total if total else 1.0, text=f"{stage}: {done}/{total}")
 
             try:
-                report = services.build(progress=progress)
+                report = services.rebuild(progress=progress)
                 st.success(f"Index updated: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed.")
                 for s in report.skipped:
                     st.warning(inert(f"Skipped {s.path}: {s.reason}"))
@@ -153,7 +154,8 @@ def main() -> None:
     # A question typed, or one offered with the documents' spelling after a typo. The input stays
     # pinned below the conversation wherever it is called; it is read first so that the last answer
     # knows whether it is still the latest.
-    question = st.chat_input("Ask about your documents (Spanish or English)") or st.session_state.pop("pending_question", None)
+    asked = st.chat_input("Ask about your documents (Spanish or English)") or st.session_state.pop("pending_question", None)
+    question = typed(asked) if asked else None
     for i, m in enumerate(messages):
         with st.chat_message(m["role"]):
             if m["role"] == "user":

@@ -13,9 +13,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # model hubs are unreachable; never try them
 
-from fakes import FakeEmbedder, ScriptedLLM, source_number
+from fakes import FakeEmbedder, ScriptedLLM, fake_models_in_this_process, source_number
 
 from docqa.config import load_settings
+from docqa.interfaces import rebuild as rebuild_module
 from docqa.interfaces import services as services_module
 from docqa.interfaces.services import Services
 
@@ -90,12 +91,13 @@ def _fakes_for_the_page(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Pa
     monkeypatch.setenv("DOCQA_INDEX", str(index))
     monkeypatch.setenv("DOCQA_EMBEDDER", "fake")
     monkeypatch.setattr(services_module, "load_embedder", lambda spec, threads: FakeEmbedder())
+    monkeypatch.setattr(rebuild_module, "SETUP", fake_models_in_this_process)  # the page's rebuild child
     llm = ScriptedLLM(_script)
     monkeypatch.setattr(Services, "llm", lambda self: llm)
 
 
 @pytest.fixture
-def sessions(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> Callable[[], AppTest]:
+def sessions(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> Callable[..., AppTest]:
     """Builds the index of `corpus` in tmp_path/index; each call opens the page in a new session (a reload)."""
     _fakes_for_the_page(monkeypatch, corpus, tmp_path / "index")
     Services(load_settings()).build()
@@ -103,10 +105,11 @@ def sessions(monkeypatch: pytest.MonkeyPatch, corpus: Path, tmp_path: Path) -> C
 
     st.cache_resource.clear()
 
-    def new_session() -> AppTest:
+    def new_session(query: dict[str, str] | None = None) -> AppTest:
         from streamlit.testing.v1 import AppTest  # only the page tests pay for importing it
 
         at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params.update(query or {})  # the page's URL
         at.run()
         assert not at.exception
         return at

@@ -87,3 +87,19 @@ def source_number(user: str, needle: str) -> int:
 def seen(markdown: str) -> str:
     """What a reader sees of docqa's inert Markdown (docqa.interfaces.render.inert): escapes and joiners gone."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
+def fake_models_in_this_process() -> None:
+    """The fake embedder for every Services of this process: the first step of a page's rebuild
+    child (docqa.interfaces.rebuild.SETUP), which starts from a clean import."""
+    from docqa.interfaces import rebuild, services
+
+    services.load_embedder = rebuild.load_embedder = lambda spec, threads: FakeEmbedder()  # type: ignore[assignment]
+
+
+def killed_by_the_kernel() -> None:
+    """A rebuild child that ends as the kernel's out-of-memory killer ends it."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)

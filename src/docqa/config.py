@@ -15,6 +15,15 @@ def _project_root() -> Path:
 
 
 @dataclass(frozen=True)
+class FileLimits:
+    """What one file may hold, so that no document can exhaust memory: its text, read as a stream,
+    stops at `chars`; its sentences (each a vector in memory while the file is embedded) at `sentences`."""
+
+    chars: int = 10_000_000  # about 5,000 pages
+    sentences: int = 100_000  # 150 MB of vectors; over an hour of embedding on 2 cores
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus: Path
     index: Path
@@ -27,6 +36,11 @@ class Settings:
     reranker: str | None = None  # a local CrossEncoder folder; off by default
     context: str = "sentence"  # what the model reads around each evidence sentence (evidence.CONTEXTS)
     chunk_vectors: str = "sentences"  # a chunk's vector: the mean of its sentences', or "embedded" on its own
+    max_file_chars: int = FileLimits.chars
+    max_file_sentences: int = FileLimits.sentences
+
+    def file_limits(self) -> FileLimits:
+        return FileLimits(self.max_file_chars, self.max_file_sentences)
 
     def with_overrides(self, **kw: object) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}
@@ -80,4 +94,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         # The names of evidence.CONTEXTS, kept here so that settings import nothing heavy.
         context=_choice(env, "DOCQA_CONTEXT", "sentence", ("sentence", "before", "neighbours", "chunk", "passages", "document")),
         chunk_vectors=_choice(env, "DOCQA_CHUNK_VECTORS", "sentences", ("sentences", "embedded")),
+        max_file_chars=int(_number(env, "DOCQA_MAX_FILE_CHARS", str(FileLimits.chars), int, 1000, 10**9)),
+        max_file_sentences=int(_number(env, "DOCQA_MAX_FILE_SENTENCES", str(FileLimits.sentences), int, 10, 10**8)),
     )

@@ -20,6 +20,7 @@ from conftest import EVAL, SEED
 
 from docqa.config import load_settings
 from docqa.index import localray
+from docqa.config import FileLimits
 from docqa.index.cluster import PART_BYTES, Shipped, Worker, _parts, join
 from docqa.index.ingest import BuildReport
 from docqa.index.layout import current_version
@@ -34,7 +35,7 @@ XQUAD_ES = EVAL / "xquad" / "corpus" / "es"
 
 def _worker(embedder) -> Worker:  # type: ignore[no-untyped-def]
     worker = object.__new__(Worker)  # its embedder set by hand: a fake, without loading a model
-    worker._embedder, worker._budget, worker._chunk_vectors = embedder, 160, "sentences"
+    worker._embedder, worker._budget, worker._chunk_vectors, worker._limits = embedder, 160, "sentences", FileLimits()
     return worker
 
 

@@ -225,9 +225,19 @@ def test_a_conversation_is_there_after_a_reload_and_reopens_with_its_sources(pag
     page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()  # this page is shared by the module's tests
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stChatMessage]').length == 0", timeout=30_000)
     _ask(page, question)
+    assert "chat=" in page.url  # the open conversation is in the URL
     page.reload()
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
-    assert page.get_by_test_id("stChatMessage").count() == 0  # a new session starts empty
+    # The reload comes back to the conversation it was in, not to an empty chat.
+    page.get_by_test_id("stChatMessage").nth(1).wait_for(timeout=30_000)
+    assert question in page.get_by_test_id("stChatMessage").first.inner_text()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stChatMessage]').length == 0", timeout=30_000)
+    page.wait_for_function("() => !location.search.includes('chat=')", timeout=10_000)
+    page.reload()
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert page.get_by_test_id("stChatMessage").count() == 0  # a new chat stays new after a reload
     page.get_by_test_id("stSidebar").get_by_role("button", name=question).first.click()
     page.get_by_test_id("stChatMessage").nth(1).wait_for(timeout=30_000)
     last = page.get_by_test_id("stChatMessage").last

@@ -60,8 +60,15 @@ def test_errors_are_messages_with_a_fix_and_nonzero_exit(run, tmp_path: Path) ->
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "a.txt").write_text("")
+    (empty / "b.docx").write_bytes(b"not a zip")
     result = run("index", "--corpus", str(empty))
     assert result.exit_code == 1 and "nothing usable" in result.stderr
+    # Each refused file is named with its reason, in the one line.
+    assert "a.txt: empty" in result.stderr and "b.docx: corrupt" in result.stderr and "above" not in result.stderr
+    (empty / "a.txt").unlink()
+    (empty / "b.docx").unlink()
+    result = run("index", "--corpus", str(empty))
+    assert result.exit_code == 1 and "holds no documents" in result.stderr
 
 
 def test_flags_override_environment(run, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -62,3 +62,17 @@ def test_docqa_docs_lists_and_deletes(monkeypatch: pytest.MonkeyPatch, corpus: P
     assert deleted.exit_code == 0 and "1 removed" in deleted.output and not (corpus / "english.txt").exists()
     missing = run.invoke(cli.main, ["docs", "delete", "english.txt", "--yes"])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_deleting_a_link_removes_the_link_and_never_what_it_points_at(services: Services, corpus: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside-target.txt"
+    outside.write_text("El archivo de fuera no se toca. Sigue aquí.\n", "utf-8")
+    (corpus / "link.txt").symlink_to(corpus / "english.txt")  # a link to a document inside the corpus
+    services.build()
+    assert "link.txt" in services.reader().store.documents()
+    services.delete_document("link.txt")
+    assert not (corpus / "link.txt").is_symlink() and not (corpus / "link.txt").exists()
+    assert (corpus / "english.txt").read_text("utf-8").startswith("The committee")
+    docs = services.reader().store.documents()
+    assert "link.txt" not in docs and "english.txt" in docs
+    assert outside.is_file()

@@ -17,6 +17,38 @@ def test_safe_names() -> None:
     assert safe_name("informe año 2024; rm -rf.pdf") == "informe año 2024_ rm -rf.pdf"
 
 
+def test_long_names_in_any_script_are_cut_to_fit_the_file_system_and_every_file_of_a_batch_is_saved(tmp_path: Path) -> None:
+    from docqa.index.uploads import save_uploads
+
+    corpus = tmp_path / "corpus"
+    names = ["日" * 120 + ".txt", "日" * 120 + ".txt", "ñ" * 300 + ".md", "a" * 400 + ".txt"]
+    results = save_uploads(corpus, [(n, "Un texto. Con dos frases.".encode()) for n in names], 1000)
+    assert all(r.saved_as for r in results), [r.message for r in results]
+    saved = sorted(p.name for p in corpus.iterdir())
+    assert len(saved) == 4 and all(len(n.encode()) <= 255 for n in saved)
+    assert results[1].saved_as == results[0].saved_as.removesuffix(".txt") + " (1).txt"  # type: ignore[union-attr]
+    assert all(n.endswith((".txt", ".md")) and "\ufffd" not in n for n in saved)
+
+
+def test_a_file_the_folder_refuses_is_one_line_and_the_rest_of_the_batch_is_saved(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+    import os
+
+    from docqa.index import uploads
+
+    real_open = os.open
+
+    def full_disk(path, *args):  # type: ignore[no-untyped-def]
+        if Path(path).name == "b.txt":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(path, *args)
+
+    monkeypatch.setattr(uploads.os, "open", full_disk)
+    results = uploads.save_uploads(tmp_path / "corpus", [("a.txt", b"Uno."), ("b.txt", b"Dos."), ("c.txt", b"Tres.")], 1000)
+    assert [r.saved_as for r in results] == ["a.txt", None, "c.txt"]
+    assert "No space left" in results[1].message and "\n" not in results[1].message
+
+
 def test_upload_rejections_and_no_overwrite(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     assert save_upload(corpus, "virus.exe", b"MZ", 1000).saved_as is None

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from docqa.config import Settings
+from docqa.config import FileLimits, Settings
 from docqa.index.ingest import Group, Runner
 from docqa.index.prepare import Prepared, prepare_group
 from docqa.index.scan import CorpusFile, Skipped
@@ -51,9 +51,9 @@ class Shipped:
 class Worker:
     """A Ray actor: loads the embedder once, then prepares part after part."""
 
-    def __init__(self, embedder: str, threads: int, budget: int, chunk_vectors: str) -> None:
+    def __init__(self, embedder: str, threads: int, budget: int, chunk_vectors: str, limits: FileLimits = FileLimits()) -> None:
         self._embedder: Embedder = load_embedder(embedder, threads)
-        self._budget, self._chunk_vectors = budget, chunk_vectors
+        self._budget, self._chunk_vectors, self._limits = budget, chunk_vectors, limits
 
     def embedder_id(self) -> str:
         """Which must match the index's: every node needs the same docqa and embedder package."""
@@ -68,7 +68,7 @@ class Worker:
                 path.parent.mkdir()
                 path.write_bytes(f.data)
                 group.append((CorpusFile(f.rel, path, f.mtime, f.size), f.sha))
-            return prepare_group(group, self._budget, lambda: self._embedder, self._chunk_vectors)
+            return prepare_group(group, self._budget, lambda: self._embedder, self._chunk_vectors, limits=self._limits)
 
 
 def ray_runner(settings: Settings, address: str | None, workers: int | None = None,
@@ -140,7 +140,8 @@ def _on_cluster(ray: Any, settings: Settings, groups: Iterator[Group], workers: 
     gcs = ray.get_runtime_context().gcs_address
     count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     actor = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(Worker)
-    actors = [actor.remote(settings.embedder, 1, settings.chunk_tokens, settings.chunk_vectors) for _ in range(count)]
+    actors = [actor.remote(settings.embedder, 1, settings.chunk_tokens, settings.chunk_vectors, settings.file_limits())
+              for _ in range(count)]
     wanted = embedder_id(settings.embedder)
     for found in ray.get([a.embedder_id.remote() for a in actors]):
         if found != wanted:

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from docqa.config import SUPPORTED_EXTENSIONS
+from docqa.config import SUPPORTED_EXTENSIONS, FileLimits
 
 
 class SkipFile(Exception):
@@ -195,26 +195,34 @@ MAX_INFLATED = 200 << 20  # a .docx's parts unzipped: no real document comes nea
 MAX_INFLATION = 100  # unzipped ÷ zipped; Office XML compresses about 5-20×
 
 
-def _docx(path: Path) -> Extracted:
+def _docx(path: Path, max_chars: int) -> Extracted:
     import zipfile
 
-    import docx
+    from lxml import etree
 
-    from docqa.index.wordfile import blocks
+    from docqa.index.wordfile import TooMuchText, read_blocks
 
     try:
         with zipfile.ZipFile(path) as z:
             inflated = sum(i.file_size for i in z.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        inflated = 0  # python-docx below gives the reason
+        inflated = 0  # reading it below gives the reason
     if inflated > MAX_INFLATED or inflated > MAX_INFLATION * max(1, path.stat().st_size):
         raise SkipFile(f"DOCX would inflate to {inflated / 1e6:.0f} MB from {path.stat().st_size / 1e6:.1f} MB "
                        "(a zip bomb, or too large); it is not opened")
     try:
-        document = docx.Document(str(path))
-    except Exception as err:  # noqa: BLE001 - python-docx surfaces zip/xml errors of many kinds
+        blocks = read_blocks(path, max_chars)
+    except TooMuchText as err:
+        raise SkipFile(too_long(err.chars, max_chars, "stopped reading after")) from None
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError, OSError, EOFError) as err:
         raise SkipFile(f"corrupt or unsupported DOCX ({type(err).__name__}); re-save it from your editor") from None
-    return Extracted(_check_text(clean("\n\n".join(b for b in blocks(document) if b))))
+    return Extracted(_check_text(clean("\n\n".join(b for b in blocks if b))))
+
+
+def too_long(chars: int, max_chars: int, how: str = "holds") -> str:
+    """The reason a file with too much text is skipped, and the two ways round it."""
+    return (f"too much text: {how} {chars:,} characters, over the {max_chars:,} a file may hold; split it into "
+            "smaller files, or raise DOCQA_MAX_FILE_CHARS")
 
 
 _BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td", "th", "dt", "dd", "figcaption", "caption"]
@@ -237,15 +245,22 @@ def _html(path: Path) -> Extracted:
     return Extracted(_check_text(clean("\n\n".join(b for b in blocks if b))), encoding=encoding)
 
 
-def extract(path: Path) -> Extracted:
-    """Extract a file's text or raise SkipFile with a reason a user can act on."""
+def extract(path: Path, max_chars: int = FileLimits.chars) -> Extracted:
+    """Extract a file's text or raise SkipFile with a reason a user can act on; a file with more
+    than `max_chars` characters of text is skipped (a Word file's stream stops reading there)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         raise SkipFile(f"unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED_EXTENSIONS)}")
+    if suffix in (".txt", ".md") and path.stat().st_size > 4 * max_chars:  # UTF-8 spends at most 4 bytes a character
+        raise SkipFile(too_long(path.stat().st_size // 4, max_chars, "holds at least"))
     if suffix == ".pdf":
-        return _pdf(path)
-    if suffix == ".docx":
-        return _docx(path)
-    if suffix in (".html", ".htm"):
-        return _html(path)
-    return _plain(path)
+        extracted = _pdf(path)
+    elif suffix == ".docx":
+        extracted = _docx(path, max_chars)
+    elif suffix in (".html", ".htm"):
+        extracted = _html(path)
+    else:
+        extracted = _plain(path)
+    if len(extracted.text) > max_chars:
+        raise SkipFile(too_long(len(extracted.text), max_chars))
+    return extracted

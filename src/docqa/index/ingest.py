@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from docqa.config import Settings
+from docqa.config import SUPPORTED_EXTENSIONS, Settings
 from docqa.index import layout
 from docqa.index.changes import Group, changed_files, reuse_copies
 from docqa.index.chunk import TOKENS_PER_UNIT
@@ -200,12 +200,22 @@ def _build_into(
     store.close()
     report.documents, report.chunks, report.sentences = counts["documents"], counts["chunks"], counts["sentences"]
     if counts["documents"] == 0:
-        raise NothingIndexed("nothing usable to index: every file was skipped (see the reasons above)")
+        raise NothingIndexed(_nothing_usable(settings, report.skipped))
     t0 = time.perf_counter()
     dim = next((b.dim for b in builders.values() if b.dim), 0) or get_embedder().dim
     specs = {name: b.finish(staging / name, dim).to_dict() for name, b in builders.items()}
     report.stage_seconds["vectors"] = round(time.perf_counter() - t0, 3)
     return dim, specs
+
+
+def _nothing_usable(settings: Settings, skipped: list[Skipped], shown: int = 5) -> str:
+    """Why no document could be indexed, with each file's reason (the first `shown`) in the one line."""
+    if not skipped:
+        return (f"nothing to index: '{settings.corpus}' holds no documents docqa reads "
+                f"({', '.join(SUPPORTED_EXTENSIONS)}); add some and run `docqa index` again")
+    reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:shown])
+    more = f"; and {len(skipped) - shown} more files" if len(skipped) > shown else ""
+    return f"nothing usable to index, every file was skipped: {reasons}{more}"
 
 
 def _unchanged(store: Store, report: BuildReport) -> None:
@@ -225,7 +235,8 @@ def _builders(staging: Path, current: Path | None) -> dict[str, VectorBuilder]:
 
 def _local(settings: Settings, get_embedder: Callable[[], Embedder], tick: Progress) -> Runner:
     def run(groups: Iterator[Group]) -> Iterator[Prepared]:
-        return (prepare_group(g, settings.chunk_tokens, get_embedder, settings.chunk_vectors, tick) for g in groups)
+        return (prepare_group(g, settings.chunk_tokens, get_embedder, settings.chunk_vectors, tick, settings.file_limits())
+                for g in groups)
 
     return run
 

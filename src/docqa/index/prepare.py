@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from docqa.config import FileLimits
 from docqa.index.chunk import estimate_tokens, make_chunks
 from docqa.index.extract import SkipFile, extract
 from docqa.index.scan import CorpusFile, Skipped
@@ -39,32 +40,68 @@ class Prepared:
     embedded: int = 0  # texts through the embedder
 
 
-def prepare(file: CorpusFile, sha: str, budget: int) -> Pending:
+def prepare(file: CorpusFile, sha: str, budget: int, limits: FileLimits = FileLimits()) -> Pending:
     """Extract, segment and chunk one file; raises SkipFile with a user-facing reason."""
-    extracted = extract(file.path)
+    extracted = extract(file.path, limits.chars)
     doc = Document(file.rel, sha, file.mtime, file.size, extracted.text, detect_language(extracted.text),
                    extracted.page_starts, extracted.encoding)
-    sentences = split_sentences(doc)
+    sentences = split_sentences(doc, limits.sentences)
     if not sentences:
         raise SkipFile("no sentences found after extraction")
+    if len(sentences) > limits.sentences:
+        raise SkipFile(f"too many sentences: more than the {limits.sentences:,} a file may hold; split it "
+                       "into smaller files, or raise DOCQA_MAX_FILE_SENTENCES")
     return Pending(doc, sentences, make_chunks(doc, sentences, budget))
 
 
 def prepare_group(group: Sequence[tuple[CorpusFile, str]], budget: int, get_embedder: Callable[[], Embedder],
-                  chunk_vectors: str, progress: Callable[[str, int, int], None] | None = None) -> Prepared:
-    """Read every file of the group, then embed all their texts at once (batches of similar length)."""
+                  chunk_vectors: str, progress: Callable[[str, int, int], None] | None = None,
+                  limits: FileLimits = FileLimits()) -> Prepared:
+    """Read every file of the group, then embed all their texts at once (batches of similar length).
+    Whatever goes wrong with one file (its content, reading it, memory, embedding it) skips that
+    file with its reason; the rest of the group is indexed."""
     t0 = time.perf_counter()
     pending, unusable, unreadable = [], [], []
     for f, sha in group:
         try:
-            pending.append(prepare(f, sha, budget))
+            pending.append(prepare(f, sha, budget, limits))
         except SkipFile as err:
             unusable.append(Skipped(f.rel, str(err)))
         except OSError as err:
             unreadable.append(Skipped(f.rel, f"cannot read file: {err.strerror or err}"))
+        except MemoryError:
+            unusable.append(Skipped(f.rel, _OUT_OF_MEMORY))
+        except Exception as err:  # noqa: BLE001 - a reader's bug on one file must not stop the others
+            unusable.append(Skipped(f.rel, f"could not be read ({type(err).__name__}: {err}); re-save it, or report it"))
     t1 = time.perf_counter()
-    chunk_vecs, sentence_vecs, embedded = embed_group(pending, get_embedder, chunk_vectors, progress)
+    try:
+        chunk_vecs, sentence_vecs, embedded = embed_group(pending, get_embedder, chunk_vectors, progress)
+    except (MemoryError, ValueError, RuntimeError):  # embed file by file: the one that fails is skipped
+        pending, chunk_vecs, sentence_vecs, embedded = _embed_each(pending, get_embedder, chunk_vectors, unusable)
     return Prepared(pending, chunk_vecs, sentence_vecs, unusable, unreadable, t1 - t0, time.perf_counter() - t1, embedded)
+
+
+_OUT_OF_MEMORY = ("ran out of memory reading it; split it into smaller files, or lower DOCQA_MAX_FILE_CHARS "
+                  "and DOCQA_MAX_FILE_SENTENCES so that such a file is refused up front")
+
+
+def _embed_each(pending: list[Pending], get_embedder: Callable[[], Embedder], chunk_vectors: str,
+                unusable: list[Skipped]) -> tuple[list[Pending], np.ndarray, np.ndarray, int]:
+    kept, chunks, sentences, embedded = [], [], [], 0
+    for p in pending:
+        try:
+            c, s, n = embed_group([p], get_embedder, chunk_vectors)
+        except (MemoryError, ValueError, RuntimeError) as err:
+            why = _OUT_OF_MEMORY if isinstance(err, MemoryError) else f"could not be embedded ({type(err).__name__}: {err})"
+            unusable.append(Skipped(p.doc.path, why))
+            continue
+        kept.append(p)
+        chunks.append(c)
+        sentences.append(s)
+        embedded += n
+    if not kept:
+        return [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32), 0
+    return kept, np.concatenate(chunks), np.concatenate(sentences), embedded
 
 
 def embed_group(pending: list[Pending], get_embedder: Callable[[], Embedder], chunk_vectors: str,

@@ -97,8 +97,9 @@ def _cap(block: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     yield from _trim(block, start, end)
 
 
-def split_sentences(doc: Document) -> list[Sentence]:
-    """Sentences of a document, each with offsets into doc.text, its paragraph, section and page."""
+def split_sentences(doc: Document, limit: int | None = None) -> list[Sentence]:
+    """Sentences of a document, each with offsets into doc.text, its paragraph, section and page;
+    with `limit`, it stops at the sentence past it (a file over the cap is never held whole)."""
     out: list[Sentence] = []
     section = 0
     for para_no, (p_start, p_end) in enumerate(paragraphs(doc.text)):
@@ -119,4 +120,6 @@ def split_sentences(doc: Document) -> list[Sentence]:
                     page=doc.page_at(start),
                 )
             )
+            if limit is not None and len(out) > limit:
+                return out
     return out

@@ -12,6 +12,8 @@ from docqa.config import SUPPORTED_EXTENSIONS
 
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 MAX_FILES = 100  # at once, from the page; more belong in corpus/ and `docqa index`
+# Of the 255 bytes a file system allows a name: the rest is room for " (n)" when the name is taken.
+NAME_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,16 @@ def safe_name(name: str) -> str:
     if not dot:
         stem, ext = name, ""
     stem = _UNSAFE.sub("_", stem).strip(" ._") or "document"
-    ext = _UNSAFE.sub("", ext).lower()
-    return f"{stem[:100]}.{ext}" if ext else stem[:100]
+    ext = _UNSAFE.sub("", ext).lower()[:16]
+    stem = _cut(stem, NAME_BYTES - len(ext.encode()) - 1)
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8 on a character boundary: file systems count a
+    name's bytes (255 at most), and "日" is three of them."""
+    cut = text.encode()[:limit].decode(errors="ignore").rstrip(" ._")
+    return cut or "document"
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -51,12 +61,15 @@ def save_upload(corpus: Path, name: str, data: bytes, max_bytes: int) -> UploadR
         return UploadResult(name, None, f"rejected: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
     if not data.strip():
         return UploadResult(name, None, "rejected: the file is empty")
-    corpus.mkdir(parents=True, exist_ok=True)
-    target = _free_name(corpus, clean)
-    # O_EXCL: if another tab saved the same name a moment ago, fail instead of overwriting it.
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        corpus.mkdir(parents=True, exist_ok=True)
+        target = _free_name(corpus, clean)
+        # O_EXCL: if another tab saved the same name a moment ago, fail instead of overwriting it.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as err:  # a full disk, a read-only folder: this file is refused, the batch goes on
+        return UploadResult(name, None, f"not saved: {err.strerror or err}; check the corpus folder's free space and permissions")
     note = "" if target.name == clean else f" (a file named {clean} already exists)"
     return UploadResult(name, target.name, f"saved as {target.name}{note}; rebuild the index to include it")
 

@@ -1,32 +1,90 @@
-"""A Word document's text in reading order: content controls, nested tables, merged cells once,
-and each header and footer once. python-docx's `paragraphs` and `tables` miss the first three."""
+"""A Word document's text in reading order, streamed: content controls, nested tables, merged cells
+once, and each header and footer once. python-docx's `paragraphs` and `tables` miss the first three."""
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 # Elements that only wrap blocks (or cells, or rows): their children are read in place.
 _WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "smartTag", _W + "moveTo"}
+_CONTAINERS = {_W + "body", _W + "hdr", _W + "ftr"}  # a part's blocks are the children of these
+# Parts are data: no entities resolved, no DTD or network fetched (as python-docx's own parser).
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _SKIPPED = {_W + "del", _W + "moveFrom", _MC + "Fallback", _W + "sdtPr", _W + "tcPr", _W + "trPr", _W + "pPr", _W + "rPr"}
 
 
-def blocks(document: Any) -> list[str]:
-    """Headers, then the body, then footers, one text block per paragraph or table row."""
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+class TooMuchText(ValueError):
+    """The document holds more text than a file may; `chars` is how much was read before stopping."""
 
-    def parts(kind: str) -> Iterator[Any]:
-        seen = set()
-        for rel in document.part.rels.values():
-            if rel.reltype == kind and not rel.is_external and rel.target_part.partname not in seen:
-                seen.add(rel.target_part.partname)
-                yield rel.target_part.element
+    def __init__(self, chars: int) -> None:
+        super().__init__(chars)
+        self.chars = chars
 
-    headers = _once(b for el in parts(RT.HEADER) for b in _blocks(el))
-    footers = _once(b for el in parts(RT.FOOTER) for b in _blocks(el))
-    return [*headers, *_blocks(document.element.body), *footers]
+
+def read_blocks(path: Path, max_chars: int) -> list[str]:
+    """Headers, then the body, then footers, one text block per paragraph or table row, read as a
+    stream: each top-level block is parsed, read and dropped, so memory holds the text, never the
+    XML tree (python-docx parses every part whole: 2.9 GB for a 177 MB body). Raises TooMuchText
+    past `max_chars`, KeyError or lxml's errors for a damaged file."""
+    with zipfile.ZipFile(path) as z:
+        main = _target(z, "_rels/.rels", "", "/officeDocument")[0]
+        folder = main.rpartition("/")[0]
+        rels = f"{folder}/_rels/{main.rpartition('/')[2]}.rels"
+        headers = _target(z, rels, folder, "/header") if rels in z.namelist() else []
+        footers = _target(z, rels, folder, "/footer") if rels in z.namelist() else []
+        budget = _Budget(max_chars)
+        top = _once(b for part in headers for b in _stream(z, part, budget))
+        body = [b for b in _stream(z, main, budget) if b]
+        bottom = _once(b for part in footers for b in _stream(z, part, budget))
+    return [*top, *body, *bottom]
+
+
+class _Budget:
+    def __init__(self, chars: int) -> None:
+        self.left, self.read = chars, 0
+
+    def spend(self, text: str) -> str:
+        self.read += len(text)
+        if self.read > self.left:
+            raise TooMuchText(self.read)
+        return text
+
+
+def _target(z: zipfile.ZipFile, rels: str, folder: str, kind: str) -> list[str]:
+    """The internal parts a relationships part points at with a type ending in `kind`, in order."""
+    root = etree.fromstring(z.read(rels), _PARSER)
+    out = []
+    for rel in root:
+        if rel.get("Type", "").endswith(kind) and rel.get("TargetMode") != "External":
+            target = rel.get("Target", "")
+            out.append(target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target)))
+    return list(dict.fromkeys(out))
+
+
+def _stream(z: zipfile.ZipFile, part: str, budget: _Budget) -> Iterator[str]:
+    """The blocks of one part (body, header or footer), each top-level element read and dropped."""
+    with z.open(part) as fh:
+        container = None
+        for event, el in etree.iterparse(fh, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False):
+            if event == "start":
+                if container is None and el.tag in _CONTAINERS:
+                    container = el
+                continue
+            if container is None or el.getparent() is not container:
+                continue
+            for block in _block(el):
+                yield budget.spend(block)
+            el.clear()
+            while el.getprevious() is not None:  # the elements read before it are dropped too
+                del container[0]
 
 
 def _once(items: Iterator[str]) -> list[str]:
@@ -36,12 +94,16 @@ def _once(items: Iterator[str]) -> list[str]:
 
 def _blocks(parent: Any) -> Iterator[str]:
     for child in parent.iterchildren():
-        if child.tag == _W + "p":
-            yield _paragraph(child)
-        elif child.tag == _W + "tbl":
-            yield from _table(child)
-        elif child.tag in _WRAPPERS:
-            yield from _blocks(child)
+        yield from _block(child)
+
+
+def _block(child: Any) -> Iterator[str]:
+    if child.tag == _W + "p":
+        yield _paragraph(child)
+    elif child.tag == _W + "tbl":
+        yield from _table(child)
+    elif child.tag in _WRAPPERS:
+        yield from _blocks(child)
 
 
 def _paragraph(p: Any) -> str:

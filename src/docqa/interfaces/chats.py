@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from docqa.config import UserError
+from docqa.interfaces.render import answer_markdown, portable, typed
 from docqa.types import Answer, AnswerSentence, Citation, Hit
 
 FILE = "chats.sqlite"  # in the index folder, outside every index version: a rebuild keeps it
@@ -65,7 +66,7 @@ class ChatStore:
 
     def add(self, conversation: int | None, question: str, answer: Answer, model: str, versions: dict[str, str]) -> tuple[int, int]:
         """Save one exchange (in a new conversation when `conversation` is None); its conversation's id and its own."""
-        now = time.time()
+        now, question = time.time(), typed(question)
         try:
             with self.db:
                 if conversation is None:
@@ -113,17 +114,30 @@ class ChatStore:
 
 
 def markdown(title: str, exchanges: list[Exchange]) -> str:
-    """A conversation as Markdown: each question, its answer, and each citation quoted with its place."""
-    out = [f"# {title}", ""]
+    """A conversation as Markdown that stays inert in any viewer (nothing from a document, a question
+    or the model becomes a tag, comment, image or link): each question, its answer with every
+    sentence's support mark and what the checks found, and each citation quoted with its place."""
+    out = [f"# {portable(title)}", ""]
     for e in exchanges:
-        out += [f"**Q:** {e.question}", "", e.answer.text, ""]
+        out += [f"**Q:** {portable(e.question)}", "", answer_markdown(e.answer, portable), "", f"*{_checked(e.answer)}*", ""]
         for c in e.answer.citations:
-            page = f", page {c.page}" if c.page else ""
-            out.append(f"> [{c.n}] {c.sentence}  \n> — {c.doc_path}{page}, characters {c.start}–{c.end}")
+            page = f", p. {c.page}" if c.page else ""
+            out.append(f"> \\[{c.n}\\] {portable(c.sentence)}  \n> — {portable(c.doc_path)}{page}, characters {c.start}–{c.end}")
         if e.answer.abstained and e.answer.reason:
-            out.append(f"*Why: {e.answer.reason}*")
+            out.append(f"*Why: {portable(e.answer.reason)}*")
         out.append("")
     return "\n".join(out)
+
+
+def _checked(answer: Answer) -> str:
+    """What the checks found, in words, as the page shows it with its marks."""
+    if answer.abstained:
+        return "Not found in your documents."
+    unsupported = sum(not s.supported for s in answer.sentences)
+    if not unsupported:
+        return "Checked: each sentence is stated by the source it cites."
+    return (f"Not confirmed by your documents: {unsupported} of {len(answer.sentences)} sentences are not supported "
+            "by the sources; check them.")
 
 
 def as_questions(wrong: list[Exchange]) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ def conversations(services: Services) -> None:
     """New chat, the kept conversations newest first (open or delete one), and the open one's export."""
     st.header("Conversations")
     if st.button("New chat"):
-        st.session_state.messages, st.session_state.conversation = [], None
+        _close()
         st.rerun()
     store = chat_store(services)
     if problem := st.session_state.get("chats_problem"):
@@ -95,6 +95,10 @@ def conversations(services: Services) -> None:
     if store is None:
         return
     try:
+        if "conversation" not in st.session_state:  # a new session: a reload comes back to the conversation in its URL
+            st.session_state.conversation = None
+            if (wanted := st.query_params.get("chat", "")).isdigit():
+                _open(store, int(wanted))
         kept = store.conversations()[:30]
         current = st.session_state.get("conversation")
         if current is not None and (title := next((c.title for c in kept if c.id == current), None)):
@@ -103,18 +107,34 @@ def conversations(services: Services) -> None:
             left, right = st.columns([4, 1])
             if left.button(inert(c.title), key=f"open-{c.id}", help=f"{c.turns} question{'s' * (c.turns != 1)}",
                            type="primary" if c.id == current else "secondary"):
-                st.session_state.messages = [m for e in store.exchanges(c.id) for m in (
-                    {"role": "user", "content": e.question},
-                    {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions, "turn": e.id})]
-                st.session_state.conversation = c.id
+                _open(store, c.id)
                 st.rerun()
             if right.button("✕", key=f"delete-{c.id}", help="Delete this conversation"):
                 store.delete(c.id)
                 if c.id == current:
-                    st.session_state.messages, st.session_state.conversation = [], None
+                    _close()
                 st.rerun()
     except ChatStoreError as err:
         st.warning(inert(str(err)))
+
+
+def _open(store: ChatStore, conversation: int) -> None:
+    """Show a kept conversation, its id in the URL so that a reload comes back to it; one that is
+    gone (deleted in another tab) opens a new chat."""
+    exchanges = store.exchanges(conversation)
+    if not exchanges:
+        _close()
+        return
+    st.session_state.messages = [m for e in exchanges for m in (
+        {"role": "user", "content": e.question},
+        {"role": "assistant", "answer": e.answer, "question": e.question, "versions": e.versions, "turn": e.id})]
+    st.session_state.conversation = conversation
+    st.query_params["chat"] = str(conversation)
+
+
+def _close() -> None:
+    st.session_state.messages, st.session_state.conversation = [], None
+    st.query_params.pop("chat", None)
 
 
 def keep(services: Services, question: str, answer, versions: dict[str, str]) -> int | None:  # type: ignore[no-untyped-def]
@@ -125,6 +145,7 @@ def keep(services: Services, question: str, answer, versions: dict[str, str]) ->
     try:
         st.session_state.conversation, turn = store.add(st.session_state.get("conversation"), question, answer,
                                                         services.model_line(), versions)
+        st.query_params["chat"] = str(st.session_state.conversation)
         return turn
     except ChatStoreError as err:
         st.session_state.chats_problem = str(err)

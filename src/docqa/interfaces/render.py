@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from docqa.index import SentenceRow, title
@@ -62,14 +62,16 @@ def document_html(text: str, start: int, end: int) -> str:
     return _BOX.format(h="32em", body=body)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """Answer text for st.markdown: inert, unsupported sentences flagged."""
+def answer_markdown(answer: Answer, escape: Callable[[str], str] | None = None) -> str:
+    """Answer text for st.markdown (or, with `escape=portable`, for any Markdown viewer): inert,
+    unsupported sentences flagged."""
+    escape = escape or inert
     if not answer.sentences:
-        return inert(answer.text)
+        return escape(answer.text)
     out = []
     for s in answer.sentences:
         marks = "".join(f" \\[{n}\\]" for n in s.citations)
-        text = inert(s.text) + marks
+        text = escape(s.text) + marks
         out.append(text if s.supported else f"{text} ⚠️ *(not supported by the documents)*")
     if answer.text.startswith("- "):  # a list: one item a line, as its text has it
         return "\n".join(f"- {line}" for line in out)
@@ -91,6 +93,28 @@ def inert(text: str) -> str:
     ASCII punctuation be backslashed, and a backslashed character is always literal."""
     text = _LINKISH.sub("\u2060", _CONTROLS.sub(" ", text))
     return "".join("\\" + c if c in string.punctuation else c for c in text)
+
+
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+# Punctuation that starts nothing in any dialect once brackets are escaped, and that Python-Markdown
+# would show with its backslash: left as typed.
+_PLAIN = set("\"',/;=?%:@")
+
+
+def portable(text: str) -> str:
+    """`text` as Markdown that every viewer shows as written, raw HTML allowed or not: CommonMark and
+    GFM, but also Python-Markdown and Markdown.pl, which do not read `\\<` as a literal. So `<`, `>`
+    and `&` become entities (literal text in every dialect, and no tag, comment or entity can
+    start), the punctuation that means something in some dialect is backslashed, auto-links are broken as in `inert`, and
+    runs of white space (newlines among them) are one space, so no line can start a block."""
+    text = " ".join(_LINKISH.sub("\u2060", _CONTROLS.sub(" ", text)).split())
+    return "".join(_ENTITIES.get(c) or ("\\" + c if c in string.punctuation and c not in _PLAIN else c) for c in text)
+
+
+def typed(text: str) -> str:
+    """A question as kept and shown: control characters (NUL among them) and bidirectional overrides
+    dropped, newlines and tabs kept."""
+    return _CONTROLS.sub("", text)
 
 
 def terminal(text: str, escape: bool = False) -> str:

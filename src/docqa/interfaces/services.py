@@ -12,6 +12,7 @@ from docqa.config import Settings, UserError
 from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, stale_files
 from docqa.interfaces.chats import FILE as CHATS_FILE
 from docqa.interfaces.chats import ChatStore
+from docqa.interfaces.rebuild import build_in_child
 from docqa.models import (
     LLM,
     LLM_FILENAME,
@@ -35,6 +36,7 @@ class Services:
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._injected = embedder is not None  # a test's fake lives in this process only
         self._llm = llm
         # An injected model (a test's fake) is uncalibrated unless given a profile.
         self._profile = profile if profile is not None or llm is None else Profile("injected")
@@ -139,6 +141,13 @@ class Services:
             runner = ray_runner(self.settings, None if ray == "local" else ray, workers)
         return build_index(self.settings, self.embedder, rebuild=rebuild, progress=progress, runner=runner)
 
+    def rebuild(self, progress: Progress | None = None) -> BuildReport:
+        """`build()` in a child process, for the page: whatever a document does to the build (memory
+        exhausted, a reader crashing) ends the child, never the server; raises RebuildFailed."""
+        if self._injected:
+            return self.build(progress=progress)
+        return build_in_child(self.settings, progress)
+
     def reader(self) -> IndexReader:
         """The current index, reopened when a newer build has been published."""
         from docqa.models import embedder_id
@@ -198,8 +207,11 @@ class Services:
         """Delete an indexed document's file from the corpus, then update the index incrementally (the
         old version answers until the new one is published)."""
         corpus = self.settings.corpus.resolve()
-        target = (corpus / path).resolve()
-        if path not in self.reader().store.documents() or corpus not in target.parents:
+        # The folder is resolved, never the file: a link in the corpus is removed itself, and what it
+        # points at (inside the corpus or out of it) is left alone.
+        named = corpus / path
+        target = named.parent.resolve() / named.name
+        if path not in self.reader().store.documents() or corpus not in target.parents or named.name in ("", ".", ".."):
             raise DocumentError(f"{path} is not an indexed document of {corpus}; `docqa docs list` shows them")
         try:
             target.unlink(missing_ok=True)

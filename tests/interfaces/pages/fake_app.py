@@ -11,8 +11,9 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TESTS))
 
-from fakes import FakeEmbedder, ScriptedLLM
+from fakes import FakeEmbedder, ScriptedLLM, fake_models_in_this_process
 
+from docqa.interfaces import rebuild as rebuild_module
 from docqa.interfaces import services as services_module
 
 
@@ -31,5 +32,6 @@ if not getattr(services_module, "_faked", False):
     llm = ScriptedLLM(_quote, delay=0.01)  # streamed slowly: every partial text is drawn
     services_module.load_embedder = lambda spec, threads: FakeEmbedder()  # type: ignore[assignment]
     services_module.Services.llm = lambda self: llm  # type: ignore[method-assign]
+    rebuild_module.SETUP = fake_models_in_this_process  # the page's rebuild runs in a child process
 
 runpy.run_path(str(TESTS.parent / "app.py"), run_name="__main__")
