@@ -184,3 +184,35 @@ def test_four_sessions_asking_at_once_all_answer(browser, hostile) -> None:  # t
     pages[-1].screenshot(path=str(ARTIFACTS / "browser-four-sessions.png"), full_page=True)
     for page in pages:
         page.context.close()
+
+
+def test_an_exported_conversation_opened_in_markdown_viewers_fetches_nothing(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The export of a conversation whose question, document and model reply each hold images, a
+    refresh, an unclosed comment, rendered by two viewers with raw HTML on and opened in Chromium:
+    no connection, no redirect, every line shown. The same text unescaped is the control: it connects."""
+    from test_chats import hostile_export, rendered
+
+    listener = Listener()
+    url = f"http://127.0.0.1:{listener.port}"
+    control = f'<img src="{url}/control.png"> ![x]({url}/control2.png)\n\n<meta http-equiv="refresh" content="0;url={url}/go">'
+    pages = {**rendered(hostile_export(listener.port)), "control": rendered(control)["gfm"]}
+    context = browser.new_context()
+    try:
+        for viewer, html in pages.items():
+            path = tmp_path / f"{viewer}.html"
+            path.write_text(f"<!doctype html><meta charset='utf-8'><body>{html}<p id='end'>END</p></body>", "utf-8")
+            page = context.new_page()
+            page.goto(path.as_uri())
+            page.wait_for_timeout(1500)
+            if viewer == "control":
+                assert listener.hits, "the control page should have connected"
+                continue
+            assert not listener.hits and page.url == path.as_uri(), (viewer, listener.hits, page.url)
+            shown = page.inner_text("body").replace("\u2060", "")
+            assert "END" in shown and "<!-- sin cerrar" in shown and "not supported by the documents" in shown
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"export-{viewer}.png"), full_page=True)
+            page.close()
+    finally:
+        context.close()
+        listener.close()
