@@ -22,7 +22,7 @@ from docqa.interfaces import (
     source_label,
     typed,
 )
-from docqa.interfaces.panels import changed_since, conversations, document_view, keep, library, rate
+from docqa.interfaces.panels import changed_since, conversations, document_view, keep, library, rate, restore
 from docqa.models import EmbedderError, ModelChoiceError
 
 st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
@@ -82,7 +82,6 @@ def sidebar(services: Services) -> tuple[int, bool]:
         st.header("Chat")
         k = st.slider("Sources to retrieve", 3, 15, 8)
         show_all = st.checkbox("Show everything retrieved")
-        conversations(services)
     return k, show_all
 
 
@@ -150,6 +149,15 @@ def main() -> None:
         st.stop()
     k, show_all = sidebar(services)
     document_view(services)
+    restore(services)
+    try:
+        chat(services, k, show_all)
+    finally:  # after the chat, so the conversation just kept is listed (and exported) at once
+        with st.sidebar:
+            conversations(services)
+
+
+def chat(services: Services, k: int, show_all: bool) -> None:
     messages = st.session_state.setdefault("messages", [])
     # A question typed, or one offered with the documents' spelling after a typo. The input stays
     # pinned below the conversation wherever it is called; it is read first so that the last answer

@@ -182,3 +182,9 @@ def test_control_characters_are_dropped_from_a_question_before_it_is_kept(tmp_pa
     [kept] = store.exchanges(conversation)
     assert kept.question == "¿Dónde se reunirán?[31m\nY cuándo"
     assert "\x00" not in store.conversations()[0].title and "\x00" not in markdown("t", [kept])
+
+
+def test_an_answer_just_kept_is_listed_and_can_be_exported_at_once(sessions) -> None:  # type: ignore[no-untyped-def]
+    at = _ask(sessions(), "¿Dónde se reunirán nuevamente las delegaciones?")
+    assert any(b.label == inert("¿Dónde se reunirán nuevamente las delegaciones?") for b in at.sidebar.button)
+    assert at.sidebar.get("download_button"), "no Export as Markdown after the first answer"

@@ -84,7 +84,8 @@ def chat_store(services: Services) -> ChatStore | None:
 
 
 def conversations(services: Services) -> None:
-    """New chat, the kept conversations newest first (open or delete one), and the open one's export."""
+    """New chat, the kept conversations newest first (open or delete one), and the open one's export;
+    drawn after the chat, so that an answer just kept is listed and exported at once."""
     st.header("Conversations")
     if st.button("New chat"):
         _close()
@@ -95,10 +96,6 @@ def conversations(services: Services) -> None:
     if store is None:
         return
     try:
-        if "conversation" not in st.session_state:  # a new session: a reload comes back to the conversation in its URL
-            st.session_state.conversation = None
-            if (wanted := st.query_params.get("chat", "")).isdigit():
-                _open(store, int(wanted))
         kept = store.conversations()[:30]
         current = st.session_state.get("conversation")
         if current is not None and (title := next((c.title for c in kept if c.id == current), None)):
@@ -116,6 +113,19 @@ def conversations(services: Services) -> None:
                 st.rerun()
     except ChatStoreError as err:
         st.warning(inert(str(err)))
+
+
+def restore(services: Services) -> None:
+    """In a new session, the conversation named in the URL (a reload comes back to it)."""
+    if "conversation" in st.session_state:
+        return
+    st.session_state.conversation = None
+    store = chat_store(services)
+    if store is not None and (wanted := st.query_params.get("chat", "")).isdigit():
+        try:
+            _open(store, int(wanted))
+        except ChatStoreError as err:
+            st.session_state.chats_problem = str(err)
 
 
 def _open(store: ChatStore, conversation: int) -> None:
