@@ -23,6 +23,9 @@ class FileLimits:
     sentences: int = 100_000  # 150 MB of vectors; over an hour of embedding on 2 cores
 
 
+DEFAULT_LIMITS = FileLimits()
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus: Path

@@ -18,9 +18,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import EVAL, SEED
 
-from docqa.config import load_settings
+from docqa.config import FileLimits, load_settings
 from docqa.index import localray
-from docqa.config import FileLimits
 from docqa.index.cluster import PART_BYTES, Shipped, Worker, _parts, join
 from docqa.index.ingest import BuildReport
 from docqa.index.layout import current_version

@@ -22,7 +22,7 @@ def test_long_names_in_any_script_are_cut_to_fit_the_file_system_and_every_file_
 
     corpus = tmp_path / "corpus"
     names = ["日" * 120 + ".txt", "日" * 120 + ".txt", "ñ" * 300 + ".md", "a" * 400 + ".txt"]
-    results = save_uploads(corpus, [(n, "Un texto. Con dos frases.".encode()) for n in names], 1000)
+    results = save_uploads(corpus, [(n, b"Un texto. Con dos frases.") for n in names], 1000)
     assert all(r.saved_as for r in results), [r.message for r in results]
     saved = sorted(p.name for p in corpus.iterdir())
     assert len(saved) == 4 and all(len(n.encode()) <= 255 for n in saved)

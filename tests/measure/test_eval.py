@@ -217,3 +217,20 @@ def test_eval_reports_how_often_an_answer_marked_wrong_comes_back(run, corpus: P
     report = json.loads(result.stdout)
     # The first is answered as before (whatever its citation number); the second now abstains.
     assert report["rejected_questions"] == 2 and report["rejected_answer_again"] == 0.5
+
+
+def test_eval_on_a_phrasings_file_scores_the_recogniser_alone(tmp_path: Path) -> None:
+    rows = [{"id": "p1", "lang": "es", "question": "¿De qué trata este documento?", "shape": "overview"},
+            {"id": "p2", "lang": "en", "question": "Did the delegation visit Mexico?", "shape": "yes_no"},
+            {"id": "p3", "lang": "es", "question": "¿Cuándo se reunieron?", "shape": "summary"}]  # labelled wrong on purpose
+    path = tmp_path / "phrasings.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    result = CliRunner().invoke(cli.main, ["eval", str(path), "--json", "--index", str(tmp_path / "never-built")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["n"] == 3 and report["shape_recognised"] == round(2 / 3, 3)
+    assert report["per_shape"]["summary"]["recognised"] == 0.0 and report["confused"][0]["label"] == "summary"
+    assert not (tmp_path / "never-built").exists()  # no corpus, no index
+    path.write_text(json.dumps({"question": "x", "shape": "poem", "lang": "es"}) + "\n", "utf-8")
+    bad = CliRunner().invoke(cli.main, ["eval", str(path)])
+    assert bad.exit_code == 1 and "unknown shape 'poem'" in bad.output and "Traceback" not in bad.output

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from docqa.config import FileLimits, Settings
+from docqa.config import DEFAULT_LIMITS, FileLimits, Settings
 from docqa.index.ingest import Group, Runner
 from docqa.index.prepare import Prepared, prepare_group
 from docqa.index.scan import CorpusFile, Skipped
@@ -51,7 +51,7 @@ class Shipped:
 class Worker:
     """A Ray actor: loads the embedder once, then prepares part after part."""
 
-    def __init__(self, embedder: str, threads: int, budget: int, chunk_vectors: str, limits: FileLimits = FileLimits()) -> None:
+    def __init__(self, embedder: str, threads: int, budget: int, chunk_vectors: str, limits: FileLimits = DEFAULT_LIMITS) -> None:
         self._embedder: Embedder = load_embedder(embedder, threads)
         self._budget, self._chunk_vectors, self._limits = budget, chunk_vectors, limits
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from docqa.config import FileLimits
+from docqa.config import DEFAULT_LIMITS, FileLimits
 from docqa.index.chunk import estimate_tokens, make_chunks
 from docqa.index.extract import SkipFile, extract
 from docqa.index.scan import CorpusFile, Skipped
@@ -40,7 +40,7 @@ class Prepared:
     embedded: int = 0  # texts through the embedder
 
 
-def prepare(file: CorpusFile, sha: str, budget: int, limits: FileLimits = FileLimits()) -> Pending:
+def prepare(file: CorpusFile, sha: str, budget: int, limits: FileLimits = DEFAULT_LIMITS) -> Pending:
     """Extract, segment and chunk one file; raises SkipFile with a user-facing reason."""
     extracted = extract(file.path, limits.chars)
     doc = Document(file.rel, sha, file.mtime, file.size, extracted.text, detect_language(extracted.text),
@@ -56,7 +56,7 @@ def prepare(file: CorpusFile, sha: str, budget: int, limits: FileLimits = FileLi
 
 def prepare_group(group: Sequence[tuple[CorpusFile, str]], budget: int, get_embedder: Callable[[], Embedder],
                   chunk_vectors: str, progress: Callable[[str, int, int], None] | None = None,
-                  limits: FileLimits = FileLimits()) -> Prepared:
+                  limits: FileLimits = DEFAULT_LIMITS) -> Prepared:
     """Read every file of the group, then embed all their texts at once (batches of similar length).
     Whatever goes wrong with one file (its content, reading it, memory, embedding it) skips that
     file with its reason; the rest of the group is indexed."""

@@ -99,8 +99,8 @@ def _child(settings: Settings, rebuild: bool, messages: Any, setup: Callable[[],
     except (UserError, NothingIndexed, IndexError_) as err:  # each says what to do already
         messages.put(("failed", str(err)))
     except MemoryError:
-        messages.put(("failed", "the rebuild ran out of memory; the previous index still answers. Lower "
-                                "DOCQA_MAX_FILE_CHARS and DOCQA_MAX_FILE_SENTENCES, or move the largest file aside"))
+        messages.put(("failed", ("the rebuild ran out of memory; the previous index still answers. Lower "
+                                 "DOCQA_MAX_FILE_CHARS and DOCQA_MAX_FILE_SENTENCES, or move the largest file aside")))
     except Exception as err:  # noqa: BLE001 - said in one line on the page, not a traceback
         messages.put(("failed", f"the rebuild failed ({type(err).__name__}: {err}); the previous index still answers"))
     messages.close()

@@ -74,7 +74,13 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
              stride: int, llm_path: str | None, context: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
              baseline_only: bool,
              off: tuple[str, ...], on: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
-    """Run a question file (../shared/eval schema) and report the project's metrics."""
+    """Run a question file (../shared/eval schema) and report the project's metrics; a phrasings file
+    (rows with `shape`, no `type`) measures the shape recogniser alone, with no corpus."""
+    from docqa.measure.phrasings import is_phrasings
+
+    if is_phrasings(Path(file)):
+        _eval_phrasings(Path(file), as_json)
+        return
     from docqa.answer import DEFAULT_OFF
     from docqa.measure.ablation import MemoLLM
     from docqa.measure.ablation import ablate as run_ablation
@@ -110,6 +116,18 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
         from docqa.measure.report import render
 
         echo(render(result) if not retrieval_only else json.dumps(result, indent=2))
+
+
+def _eval_phrasings(path: Path, as_json: bool) -> None:
+    from docqa.measure.evaluate import QuestionFileError
+    from docqa.measure.phrasings import load_phrasings, recognition, render
+
+    try:
+        report = recognition(load_phrasings(path))
+    except QuestionFileError as err:
+        fail(str(err))
+        return
+    echo(as_json_line(report) if as_json else render(report))
 
 
 @main.command()
