@@ -108,19 +108,26 @@ def test_a_summary_whose_every_sentence_fails_quotes_the_key_sentences_instead(o
 
 
 @pytest.mark.parametrize(("question", "verdict", "quoted"), [
-    ("¿Fue Joe Biden quien encabezó la delegación de altos funcionarios de Estados Unidos?", "No.", "Blinken"),
-    ("¿Encabezó Antony Blinken la delegación de altos funcionarios de Estados Unidos?", "Sí.", "Blinken"),
-    ("¿Acordaron las dos delegaciones reunirse nuevamente en Madrid?", "No.", "Washington"),
+    ("¿Fue Joe Biden quien encabezó la delegación de altos funcionarios de Estados Unidos?", "no", "Blinken"),
+    ("¿Encabezó Antony Blinken la delegación de altos funcionarios de Estados Unidos?", "yes", "Blinken"),
+    ("¿Acordaron las dos delegaciones reunirse nuevamente en Madrid?", "no", "Washington"),
 ])
-def test_a_yes_no_question_opens_with_its_verdict_then_quotes_the_sentence_that_settles_it(
-    one_doc: Services, question: str, verdict: str, quoted: str,
+def test_a_yes_no_question_quotes_the_sentence_that_settles_it_with_a_verdict_only_where_trusted(
+    one_doc: Services, question: str, verdict: str, quoted: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from docqa.answer import settle
+
     llm = ScriptedLLM(lambda u: "Sí [1].")  # the model's own verdict is "yes" to nearly everything, so it is not asked
     answer = Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask(question)
     assert llm.prompts == []
-    assert not answer.abstained and answer.shape == YES_NO and answer.text.startswith(verdict)
+    # No verdict reached the bar of trust on shapes-confirm: the sentence is quoted alone.
+    assert not answer.abstained and answer.shape == YES_NO and answer.text.startswith("Los documentos dicen: «")
     [citation] = answer.citations
     assert quoted in citation.sentence and f"«{citation.sentence}» [1]" in answer.text
+    # A verdict docqa trusts opens the answer, before the same quote.
+    monkeypatch.setattr(settle, "VERDICTS", frozenset({verdict}))
+    trusted = Asker(one_doc.reader, one_doc.embedder(), lambda: llm).ask(question)
+    assert trusted.text.startswith({"yes": "Sí.", "no": "No."}[verdict]) and trusted.citations == answer.citations
 
 
 def test_a_yes_no_question_the_documents_are_silent_on_abstains(one_doc: Services) -> None:

@@ -191,17 +191,20 @@ def test_eval_reports_each_shape_and_the_plain_prompt_reads_a_small_corpus_whole
     (corpus / "seed.txt").write_text(SEED.read_text("utf-8"), "utf-8")
     questions = _write(tmp_path / "q.jsonl", [
         {"id": "s1", "lang": "es", "type": "answerable", "shape": "yes_no", "yes_no": "no",
-         "question": "¿Se reunirán nuevamente en Madrid?", "answers": ["Washington"], "answers_all": [], "gold_sentences": [WASHINGTON]},
+         "question": "¿Acordaron las dos delegaciones reunirse nuevamente en Madrid?", "answers": ["Washington"], "answers_all": [],
+         "gold_sentences": [WASHINGTON]},
         {"id": "s2", "lang": "es", "type": "unanswerable_shapes", "shape": "unanswerable",
          "question": "¿Cuántos migrantes cruzaron la frontera?", "answers": [], "answers_all": [], "gold_sentences": []},
     ])
     result = run("eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--baseline", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    # The script answers where they meet without a verdict: not right for a yes/no; the other abstains.
+    # The sentence that settles it is quoted without a verdict: not right by the sets' rule; the other abstains.
     assert report["shapes"]["yes_no"] == {"right": 0, "n": 1, "accuracy": 0.0}
     assert report["shapes"]["unanswerable"]["right"] == 1 and report["shapes"]["overall"]["n"] == 2
     assert report["shape_recognised"] == 1.0
+    # The sentence that settles it (the Washington one) is quoted, with no verdict.
+    assert report["yes_no_settled"] == 1.0 and report["yes_no_verdicts"] == {"given": 0, "right": 0}
     assert report["baseline"]["passages"] == "the whole corpus" and "shapes" in report["baseline"]
 
 

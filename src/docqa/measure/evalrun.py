@@ -12,7 +12,7 @@ import numpy as np
 from docqa.answer import Asker, Turn, shape_of, standalone
 from docqa.index import detect_language
 from docqa.interfaces import Services
-from docqa.measure.evaluate import Question, answer_matches, gold_in, items_found, overlaps, right, same_answer
+from docqa.measure.evaluate import Question, answer_matches, gold_in, items_found, overlaps, polarity, right, same_answer
 from docqa.search import Retriever
 from docqa.types import Answer
 
@@ -40,6 +40,8 @@ class Tally:
     shapes: dict[str, list[int]] = field(default_factory=dict)  # shape: [right, asked]
     items: list[float] = field(default_factory=list)  # share of each list question's items given
     recognised: int = 0  # questions whose shape the app recognised as the set labels it
+    settled: list[bool] = field(default_factory=list)  # each yes/no question: its quoted sentence is a gold one
+    verdicts: list[bool] = field(default_factory=list)  # each "Sí/No" said: whether it was the right one
     rejected: int = 0  # questions with an answer a user marked wrong
     rejected_again: int = 0  # ... answered with it again
 
@@ -111,6 +113,8 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         row.update(shape=q.shape, answered_shape=answer.shape)
         if q.shape == "list":
             t.items.append(0.0 if answer.abstained else items_found(q.answers_all, answer.text))
+        if q.shape == "yes_no" and q.answerable:
+            _yes_no(t, q, answer)
     if not q.answerable:
         t.abstained_ok += answer.abstained
         return
@@ -177,8 +181,18 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         report.update(rejected_questions=t.rejected, rejected_answer_again=_ratio(t.rejected_again, t.rejected))
     if t.shapes:
         report.update(shapes=shape_report(t.shapes), shape_recognised=_ratio(t.recognised, n),
-                      list_items_share=round(float(np.mean(t.items)), 3) if t.items else None)
+                      list_items_share=round(float(np.mean(t.items)), 3) if t.items else None,
+                      yes_no_settled=_ratio(sum(t.settled), len(t.settled)),
+                      yes_no_verdicts={"given": len(t.verdicts), "right": sum(t.verdicts)})
     return report
+
+
+def _yes_no(t: Tally, q: Question, answer: Answer) -> None:
+    """Whether the sentence quoted is one that settles the question (a gold one), and each verdict said."""
+    t.settled.append(not answer.abstained and any(overlaps(c.sentence, g) for c in answer.citations for g in q.gold_sentences))
+    said = "" if answer.abstained else polarity(answer.text)
+    if said:
+        t.verdicts.append(said == q.yes_no)
 
 
 def count_shape(shapes: dict[str, list[int]], q: Question, good: bool) -> None:
