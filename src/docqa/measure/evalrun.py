@@ -12,7 +12,16 @@ import numpy as np
 from docqa.answer import Asker, Turn, shape_of, standalone
 from docqa.index import detect_language
 from docqa.interfaces import Services
-from docqa.measure.evaluate import Question, answer_matches, gold_in, items_found, overlaps, polarity, right, same_answer
+from docqa.measure.evaluate import (
+    Question,
+    answer_matches,
+    gold_in,
+    items_found,
+    overlaps,
+    polarity,
+    right,
+    same_answer,
+)
 from docqa.search import Retriever
 from docqa.types import Answer
 
