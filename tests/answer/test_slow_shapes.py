@@ -68,3 +68,9 @@ def test_a_why_question_gives_the_reason(real: Services) -> None:
     answer = real.asker().ask("¿Por qué le dio las gracias López Obrador a Biden?")
     _cited_from_the_article(answer, real)
     assert item_in("delegación", answer.text)
+
+
+def test_a_digest_worded_as_no_rule_knows_is_answered_as_one(real: Services) -> None:
+    answer = real.asker().ask("Give me the short version")  # in no example and no rule: the nearest examples
+    _cited_from_the_article(answer, real)
+    assert answer.shape in ("overview", "summary") and not answer.abstained

@@ -19,12 +19,13 @@ from docqa.answer.evidence import READING
 from docqa.answer.followup import Turn, standalone
 from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
 from docqa.answer.prompt import SYSTEM
+from docqa.answer.recognise import Recogniser, recogniser_for
 from docqa.answer.shapes import SHAPES, shape_of
 from docqa.answer.verify import MARKER, load_dictionaries
 from docqa.answer.words import PLAIN_DECLINES
 
 __all__ = [
     "CHECKING", "DEFAULT_OFF", "GUARDS", "MARKER", "MAX_ANSWER_TOKENS", "NAMES", "PASSED_OVER",
-    "PLAIN_DECLINES", "READING", "RETRIEVING", "SHAPES", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final",
-    "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "shape_of", "standalone", "system_for",
+    "PLAIN_DECLINES", "READING", "RETRIEVING", "Recogniser", "SHAPES", "SYSTEM", "THINKING", "UNTRANSLATED", "Asker", "Event", "Final",
+    "Policy", "Redraft", "Status", "Token", "Turn", "load_dictionaries", "recogniser_for", "shape_of", "standalone", "system_for",
 ]

@@ -41,7 +41,8 @@ from docqa.answer.prompt import (
 )
 from docqa.answer.question import clean_question
 from docqa.answer.settle import settle, settled
-from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, WHO_IS, YES_NO, sentences_asked, shape_of, topic_words
+from docqa.answer.recognise import recogniser_for
+from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, WHO_IS, YES_NO, sentences_asked, topic_words
 from docqa.answer.spelling import never_mentioned, respell, spelled_like
 from docqa.answer.translate import AskedIn, accepted, source_language, translation_request, untranslated
 from docqa.answer.verify import names_absent
@@ -69,6 +70,7 @@ class Asker:
         self._reader, self._embedder, self._llm = reader, embedder, llm
         self.reranker = reranker
         self.gate = gate if gate is not None else gate_for(embedder.id)
+        self._shapes = recogniser_for(embedder)
         self.policy = policy if policy is not None else Policy()
         self._calibration = calibration
         self.context = context  # evidence.CONTEXTS
@@ -94,7 +96,7 @@ class Asker:
         timings = {"retrieve_ms": round((time.perf_counter() - t0) * 1000, 1)}
         likely = reader.store.languages("sentences", [h.sentence_id for h in hits[:1]]).values()
         lang = detect_language(question, default=_history_lang(history), likely=likely)
-        shape = shape_of(question, lang)
+        shape = self._shapes.shape(question, lang, qvec if query == question else None)
         topical = shape in DIGESTS and bool(topic_words(question, lang))
         blocked = self._before_model(question, query, lang, hits, reader, shape, topical)
         if blocked is None and shape in DIGESTS and not topical and many_documents(reader):

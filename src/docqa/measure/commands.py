@@ -119,12 +119,15 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
 
 
 def _eval_phrasings(path: Path, as_json: bool) -> None:
-    from docqa.measure.evaluate import QuestionFileError
+    from docqa.answer import recogniser_for
+    from docqa.config import UserError
+    from docqa.interfaces import Services
     from docqa.measure.phrasings import load_phrasings, recognition, render
 
     try:
-        report = recognition(load_phrasings(path))
-    except QuestionFileError as err:
+        rows = load_phrasings(path)
+        report = recognition(rows, recogniser_for(Services(settings_with()).embedder()))
+    except UserError as err:  # a malformed file, an embedder that cannot load
         fail(str(err))
         return
     echo(as_json_line(report) if as_json else render(report))

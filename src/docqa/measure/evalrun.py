@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from docqa.answer import Asker, Turn, shape_of, standalone
+from docqa.answer import Asker, Turn, recogniser_for, standalone
 from docqa.index import detect_language
 from docqa.interfaces import Services
 from docqa.measure.evaluate import (
@@ -69,6 +69,7 @@ def run_eval(
     model wrapper), and `details` receives one row per question."""
     t = Tally()
     embedder = services.embedder()
+    shapes = recogniser_for(embedder)
     if asker is None and not retrieval_only:
         asker = services.asker()
     for i, q in enumerate(questions):
@@ -92,14 +93,14 @@ def run_eval(
         row: dict[str, object] = {"id": q.id, "type": q.type, "question": q.question, "recalled": recalled}
         if asker is not None:
             answer = asker.ask(q.question, history)
-            _score(t, q, answer, row)
+            _score(t, q, answer, row, shapes.shape(q.question, q.lang))
         if details is not None:
             details.append(row)
     progress(len(questions), len(questions))
     return _report(t, len(questions), retrieval_only)
 
 
-def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> None:
+def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object], shape: str) -> None:
     row.update(answer=answer.text, abstained=answer.abstained, reason=answer.reason, draft=answer.draft,
                answerable=q.answerable, draft_correct=q.answerable and answer_matches(answer.draft, q.answers),
                signals=answer.signals, translated_question=answer.translated_question,
@@ -118,7 +119,7 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
         row.update(rejected_again=again)
     if q.shape:
         count_shape(t.shapes, q, answer.abstained if not q.answerable else not answer.abstained and right(q, answer.text))
-        t.recognised += recognised(q)
+        t.recognised += recognised(q, shape)
         row.update(shape=q.shape, answered_shape=answer.shape)
         if q.shape == "list":
             t.items.append(0.0 if answer.abstained else items_found(q.answers_all, answer.text))
@@ -149,11 +150,11 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object]) -> Non
 _AS_FACT = {"english_factoid": "fact", "unanswerable": "fact", "who_is": "who_is", "why_how": "why_how"}
 
 
-def recognised(q: Question) -> bool:
-    """Whether the app takes the question for the shape the set gives it (who/what is, why/how and
-    plain facts all take the fact route, so any of them counts for the others)."""
+def recognised(q: Question, got: str) -> bool:
+    """Whether the app took the question for (`got`) the shape the set gives it (who/what is,
+    why/how and plain facts all take the fact route, so any of them counts for the others)."""
     facts = {"fact", "who_is", "why_how"}
-    want, got = _AS_FACT.get(q.shape, q.shape), shape_of(q.question, q.lang)
+    want = _AS_FACT.get(q.shape, q.shape)
     return got == want or (want in facts and got in facts)
 
 

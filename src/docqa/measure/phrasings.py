@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from docqa.answer import SHAPES, shape_of
+from docqa.answer import SHAPES, Recogniser
 from docqa.measure.evaluate import QuestionFileError
 
 
@@ -40,20 +40,20 @@ def load_phrasings(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def recognition(rows: list[dict[str, str]]) -> dict[str, Any]:
+def recognition(rows: list[dict[str, str]], recogniser: Recogniser) -> dict[str, Any]:
     """Overall and per-shape (and per-language) share recognised as labelled, and the confusions."""
     hits: dict[str, list[bool]] = defaultdict(list)
     by_lang: dict[str, list[bool]] = defaultdict(list)
     confused: Counter[tuple[str, str]] = Counter()
     for row in rows:
-        got = shape_of(row["question"], row["lang"])
+        got = recogniser.shape(row["question"], row["lang"])
         hits[row["shape"]].append(got == row["shape"])
         by_lang[row["lang"]].append(got == row["shape"])
         if got != row["shape"]:
             confused[(row["shape"], got)] += 1
     every = [h for hs in hits.values() for h in hs]
     return {
-        "n": len(rows),
+        "n": len(rows), "digest_margin": recogniser.margin,
         "shape_recognised": _share(every),
         "per_shape": {s: {"n": len(hits[s]), "recognised": _share(hits[s])} for s in SHAPES if hits[s]},
         "per_language": {lang: _share(v) for lang, v in sorted(by_lang.items())},

@@ -1,0 +1,88 @@
+"""Labelled example questions, Spanish and English, for recognising a question's shape by its nearest
+neighbours in the multilingual embedder's space. Written for docqa, not taken from any evaluation set:
+several constructions per shape (polite, terse, imperative, typed fast, about "the document"), and
+near misses whose surface words point at another shape."""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "overview": (
+        "¿De qué trata el documento?", "¿Sobre qué es este texto?", "de que va el articulo",
+        "¿Cuál es el tema del informe?", "¿Me dices de qué hablan estos archivos?", "¿Esto qué clase de texto es?",
+        "Explícame de qué va este PDF", "¿A qué tema se dedica el texto?", "tema del documento?",
+        "¿Qué asunto aborda el artículo?", "¿De qué se ocupan mis documentos?", "En una palabra, ¿cuál es el tema?",
+        "¿Qué cuenta el texto, en general?", "¿Podrías decirme de qué trata esto?", "¿Qué contienen estos ficheros?",
+        "What is this file about?", "what's the article about", "Tell me what these files cover.",
+        "What topic does the text deal with?", "Any idea what this PDF is about?", "What sort of text is this one?",
+        "What subject does the report address?", "In one word, what is the topic?", "whats this text about",
+        "Give me an idea of what the document covers.", "What are my files about?", "What's the main subject here?",
+        "Could you describe what this article is about?", "Which subject is the paper on?", "What does this document deal with?",
+    ),
+    "summary": (
+        "Resúmeme el archivo.", "Hazme un resumen del texto", "¿Me das un resumen breve?", "resumen del articulo en tres frases",
+        "¿Cuáles son las ideas principales del texto?", "Señala las ideas clave del informe", "Sintetiza el contenido del PDF",
+        "¿Cuáles son las conclusiones del documento?", "¿Qué dice el texto, resumido?", "Enumera las ideas más importantes del artículo",
+        "Resúmeme lo que dice el informe sobre el presupuesto", "¿Qué es lo más importante del documento?", "haz una sintesis rapida",
+        "Cuéntame lo esencial del texto", "Necesito un resumen de la segunda parte",
+        "Summarize the document.", "Give me a short summary of the text", "tl;dr of this article?",
+        "What are the key points of the report?", "Can you recap the main ideas?", "Sum up the PDF in two sentences.",
+        "What are the main takeaways?", "Give me the gist of the text.", "Brief summary please",
+        "What are the highlights of the document?", "List the main conclusions of the paper.", "Boil it down for me.",
+        "Condense this article into a few lines.", "What does the report say about the budget, in short?", "Summarise the section on costs.",
+    ),
+    "yes_no": (
+        "¿El hierro es un metal?", "¿Fue Biden quien envió la delegación?", "¿Es cierto que la reunión fue en Madrid?",
+        "la guerra termino en 1945?", "¿Hubo acuerdo al final?", "¿Se firmó el tratado en enero?", "Confírmame si el proyecto se canceló.",
+        "¿Participó México en la reunión?", "El informe menciona a Francia, ¿no?", "¿Es verdad que el embargo duró un año?",
+        "¿Los precios subieron tras el embargo?", "¿Aparece el nombre de Mayorkas en el texto?", "¿Verdadero o falso: la peste llegó en 1347?",
+        "¿Se habla de inflación en el documento?", "¿Tiene el artículo alguna tabla?",
+        "Is iron a gas?", "Did the delegation visit Mexico?", "Was the treaty signed in 1990?",
+        "Does the text mention France?", "Is it true that the meeting took place in Madrid?", "Has the project been cancelled?",
+        "Were the prices higher after the embargo?", "Can oxygen burn on its own?", "the plague reached England in 1348, right?",
+        "True or false: the crisis began in 1973.", "Are the two reports the same?", "Did Biden lead the delegation?",
+        "Is there any mention of inflation?", "Confirm whether the deal was signed.", "Was Apollo 11 the first landing?",
+    ),
+    "list": (
+        "¿Cuáles son los países mencionados?", "Enumera los síntomas que describe el texto", "¿Quiénes integraban la comisión?",
+        "¿Qué ciudades aparecen en el artículo?", "Lista los nombres de los ministros", "Nombra todas las empresas del informe",
+        "¿Qué medidas se acordaron?", "Dime todos los lugares que se visitan", "¿Qué causas se citan?",
+        "¿Cuáles fueron las misiones del programa?", "¿Quiénes participaron en la reunión?", "Menciona los productos que se exportan",
+        "¿Qué elementos forman el compuesto?", "dame la lista de fechas importantes", "¿Qué problemas señala el documento?",
+        "Which countries are mentioned?", "List the symptoms described in the text.", "Who were the members of the committee?",
+        "What cities does the article name?", "Name all the companies in the report.", "Could you enumerate the missions?",
+        "What measures were agreed?", "Which people attended the meeting?", "What are the causes given?",
+        "Enumerate the products exported.", "Which researchers carried out the study?", "What steps does the process have?",
+        "Give me every date the text mentions.", "Which elements make up the compound?", "What problems does the document point out?",
+    ),
+    "who_is": (
+        "¿Quién es Mayorkas?", "¿Quién fue Juan Calvino?", "¿Qué es la OPEP?", "Sobre Alicia Bárcena: ¿quién es?",
+        "¿Quiénes eran los cátaros?", "¿Qué significa 'isótopo'?", "Define fotosíntesis", "¿Sabes quién es Alicia Bárcena?",
+        "¿Qué es un embargo?", "¿Quién era el presidente de Francia en el texto?", "Explícame qué es la NASA",
+        "¿Qué es el programa Apolo?",
+        "Who is Mayorkas?", "Who was John Calvin?", "What is OPEC?", "Who were the Cathars?",
+        "Define photosynthesis.", "Do you know who Alicia Bárcena is?", "What is an embargo?", "Tell me who Ledesma is.",
+        "What does 'isotope' mean?", "Explain what NASA is.", "Biden, who is he?", "What was the Apollo program?",
+    ),
+    "why_how": (
+        "¿Por qué se canceló el proyecto?", "¿Cómo funciona la máquina de vapor?", "¿Cuál fue la causa de la crisis?",
+        "¿Cómo se produjo la peste?", "¿Por qué subieron los precios?", "Explícame cómo se forma el oxígeno",
+        "¿A qué se debió la huelga?", "¿Qué provocó el retraso?", "¿De qué manera se transmitió la enfermedad?",
+        "por que se fueron los colonos", "¿Cómo lograron llegar a la Luna?", "¿Qué motivó la visita?",
+        "Why was the project cancelled?", "How does the steam engine work?", "What caused the crisis?",
+        "How did the plague spread?", "Why did prices rise?", "Explain how oxygen is produced.",
+        "How come the embargo ended?", "What led to the delay?",
+        "In what way was the disease transmitted?", "why did the settlers leave", "How did they manage to reach the Moon?",
+    ),
+    "fact": (
+        "¿Cuándo se reunieron las delegaciones?", "¿Dónde se celebró la reunión?", "¿Cuántos muertos causó la peste?",
+        "¿Quién encabezó la delegación?", "¿Cuál es la capital del país?", "¿Cuánto costó el programa?",
+        "¿Qué dice el texto sobre el embargo?", "¿Cómo se llama el secretario?", "¿Cuántos goles marcó el equipo?",
+        "¿Qué partido obtuvo más votos?", "¿En qué año empezó la crisis?", "¿Quién dirige la compañía?",
+        "¿Cuál es la exportación principal?", "¿Cuánto duró el viaje?", "¿Qué día hablaron por teléfono?",
+        "When did the delegations meet?", "Where was the meeting held?", "How many people died of the plague?",
+        "Who led the delegation?", "What is the capital of the country?", "How much did the program cost?",
+        "What does the article say about the embargo?", "What is the secretary's name?", "How many goals did the side score?",
+        "What is the country's main crop?", "In which year did the crisis start?", "Who is the chairman of the company?",
+        "How long did the trip last?", "On what day did they speak on the phone?", "Which party won the election?",
+    ),
+}
