@@ -40,8 +40,8 @@ from docqa.answer.prompt import (
     user_message,
 )
 from docqa.answer.question import clean_question
-from docqa.answer.settle import settle, settled
 from docqa.answer.recognise import recogniser_for
+from docqa.answer.settle import settle, settled
 from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, WHO_IS, YES_NO, sentences_asked, topic_words
 from docqa.answer.spelling import never_mentioned, respell, spelled_like
 from docqa.answer.translate import AskedIn, accepted, source_language, translation_request, untranslated
