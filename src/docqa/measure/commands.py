@@ -119,14 +119,13 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
 
 
 def _eval_phrasings(path: Path, as_json: bool) -> None:
-    from docqa.answer import recogniser_for
     from docqa.config import UserError
     from docqa.interfaces import Services
     from docqa.measure.phrasings import load_phrasings, recognition, render
 
     try:
         rows = load_phrasings(path)
-        report = recognition(rows, recogniser_for(Services(settings_with()).embedder()))
+        report = recognition(rows, Services(settings_with()).shapes())
     except UserError as err:  # a malformed file, an embedder that cannot load
         fail(str(err))
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from docqa.answer import Asker, Turn, recogniser_for, standalone
+from docqa.answer import Asker, Turn, standalone
 from docqa.index import detect_language
 from docqa.interfaces import Services
 from docqa.measure.evaluate import (
@@ -69,7 +69,7 @@ def run_eval(
     model wrapper), and `details` receives one row per question."""
     t = Tally()
     embedder = services.embedder()
-    shapes = recogniser_for(embedder)
+    shapes = services.shapes()
     if asker is None and not retrieval_only:
         asker = services.asker()
     for i, q in enumerate(questions):
