@@ -81,7 +81,7 @@ def prepare_group(group: Sequence[tuple[CorpusFile, str]], budget: int, get_embe
     return Prepared(pending, chunk_vecs, sentence_vecs, unusable, unreadable, t1 - t0, time.perf_counter() - t1, embedded)
 
 
-_OUT_OF_MEMORY = ("ran out of memory reading it; split it into smaller files, or lower DOCQA_MAX_FILE_CHARS "
+_OUT_OF_MEMORY = ("ran out of memory indexing it; split it into smaller files, or lower DOCQA_MAX_FILE_CHARS "
                   "and DOCQA_MAX_FILE_SENTENCES so that such a file is refused up front")
 
 
