@@ -7,7 +7,7 @@ from __future__ import annotations
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "overview": (
-        "¿De qué trata el documento?", "¿Sobre qué es este texto?", "de que va el articulo",
+        "¿De qué trata el documento?", "¿Este texto de qué habla?", "de que va el articulo",
         "¿Cuál es el tema del informe?", "¿Me dices de qué hablan estos archivos?", "¿Esto qué clase de texto es?",
         "Explícame de qué va este PDF", "¿A qué tema se dedica el texto?", "tema del documento?",
         "¿Qué asunto aborda el artículo?", "¿De qué se ocupan mis documentos?", "En una palabra, ¿cuál es el tema?",
