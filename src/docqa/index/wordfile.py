@@ -38,8 +38,9 @@ def read_blocks(path: Path, max_chars: int) -> list[str]:
         main = _target(z, "_rels/.rels", "", "/officeDocument")[0]
         folder = main.rpartition("/")[0]
         rels = f"{folder}/_rels/{main.rpartition('/')[2]}.rels"
-        headers = _target(z, rels, folder, "/header") if rels in z.namelist() else []
-        footers = _target(z, rels, folder, "/footer") if rels in z.namelist() else []
+        linked = rels in z.namelist()
+        headers = _target(z, rels, folder, "/header") if linked else []
+        footers = _target(z, rels, folder, "/footer") if linked else []
         budget = _Budget(max_chars)
         top = _once(b for part in headers for b in _stream(z, part, budget))
         body = [b for b in _stream(z, main, budget) if b]
@@ -49,11 +50,11 @@ def read_blocks(path: Path, max_chars: int) -> list[str]:
 
 class _Budget:
     def __init__(self, chars: int) -> None:
-        self.left, self.read = chars, 0
+        self.limit, self.read = chars, 0
 
     def spend(self, text: str) -> str:
         self.read += len(text)
-        if self.read > self.left:
+        if self.read > self.limit:
             raise TooMuchText(self.read)
         return text
 

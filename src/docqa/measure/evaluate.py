@@ -39,7 +39,7 @@ class QuestionFileError(UserError, ValueError):
     """A question file that does not follow ../shared/eval/README.md; the message names file, line and field."""
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
         lines = path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as err:
@@ -92,10 +92,10 @@ def load_questions(path: Path, gold_from: Path | None = None) -> list[Question]:
     malformed row raises QuestionFileError naming the file, the line and the field."""
     gold: dict[str, Question] = {}
     if gold_from is not None:
-        for n, other in _rows(gold_from):
+        for n, other in read_rows(gold_from):
             gold[str(other.get("id"))] = _question(gold_from, n, other, None)
     out = []
-    for n, r in _rows(path):
+    for n, r in read_rows(path):
         other = gold.get(str(r.get("id")))
         q = _question(path, n, r, list(other.gold_sentences) if other else [] if gold_from else None)
         out.append(replace(q, answers=tuple(dict.fromkeys(q.answers + other.answers))) if other else q)

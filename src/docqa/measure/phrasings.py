@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from docqa.answer import SHAPES, Recogniser
-from docqa.measure.evaluate import QuestionFileError
+from docqa.measure.evaluate import QuestionFileError, read_rows
 
 
 def is_phrasings(path: Path) -> bool:
@@ -24,13 +24,7 @@ def is_phrasings(path: Path) -> bool:
 
 def load_phrasings(path: Path) -> list[dict[str, str]]:
     rows = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise QuestionFileError(f"{path}:{n}: not valid JSON ({err.msg} at column {err.colno}); one object a line") from None
+    for n, row in read_rows(path):
         missing = [k for k in ("question", "shape", "lang") if not isinstance(row.get(k), str)]
         if missing:
             raise QuestionFileError(f"{path}:{n}: '{missing[0]}' is missing or not a string; each line needs question, shape and lang")
