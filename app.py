@@ -10,12 +10,14 @@ from docqa.answer import Token, Turn
 from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
 from docqa.index import save_uploads
 from docqa.interfaces import (
+    BADGES,
     Progress,
     Services,
     abstention_hint,
     answer_markdown,
     crossing_note,
     document_html,
+    grade_line,
     inert,
     location,
     passage_html,
@@ -24,6 +26,7 @@ from docqa.interfaces import (
 )
 from docqa.interfaces.panels import changed_since, conversations, document_view, keep, library, rate, restore
 from docqa.models import EmbedderError, ModelChoiceError
+from docqa.types import UNVERIFIED, VERIFIED
 
 st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
 
@@ -93,16 +96,12 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
         if answer.suggestion and latest and st.button(inert(f"Ask instead: {answer.suggestion}"), key=f"{key}-suggest"):
             st.session_state.pending_question = answer.suggestion
             st.rerun()
-        if closest := answer.closest():
-            st.markdown("**Closest passages** (what the documents say; not an answer)")
-            gone = services.missing_sources([h.doc_path for h in closest])
-            store = services.reader().store
-            for n, h in enumerate(closest, 1):
-                label = f"{'ab'[n - 1]}. {source_label(h, store.document(h.doc_path))}"
-                passage(services, label, h.doc_path, h, f"{key}-near-{n}", gone)
-    elif answer.citations:
-        if note := crossing_note(answer):
-            st.caption(inert(note))
+        closest_passages(services, answer, key, "(what the documents say; not an answer)")
+        _everything(answer, show_all)
+        return
+    if note := crossing_note(answer):
+        st.caption(inert(note))
+    if answer.citations:
         st.markdown("**Sources**")
         gone = services.missing_sources([c.doc_path for c in answer.citations])
         store = services.reader().store
@@ -110,6 +109,23 @@ def show_sources(services: Services, answer, key: str, show_all: bool, latest: b
             hit = next((h for h in answer.retrieved if h.start == c.start and h.doc_path == c.doc_path), None)
             label = f"[{c.n}] {source_label(c, store.document(c.doc_path))}"
             passage(services, label, c.doc_path, hit, f"{key}-doc-{c.n}", gone, (c.start, c.end), location(c))
+    if answer.grade == UNVERIFIED:
+        closest_passages(services, answer, key, "(to check the answer against)")
+    _everything(answer, show_all)
+
+
+def closest_passages(services: Services, answer, key: str, why: str) -> None:  # type: ignore[no-untyped-def]
+    """What the documents say closest to the question, beside an answer not found or not verified."""
+    if closest := answer.closest():
+        st.markdown(f"**Closest passages** {why}")
+        gone = services.missing_sources([h.doc_path for h in closest])
+        store = services.reader().store
+        for n, h in enumerate(closest, 1):
+            label = f"{'ab'[n - 1]}. {source_label(h, store.document(h.doc_path))}"
+            passage(services, label, h.doc_path, h, f"{key}-near-{n}", gone)
+
+
+def _everything(answer, show_all: bool) -> None:  # type: ignore[no-untyped-def]
     if show_all and answer.retrieved:
         with st.expander("Everything retrieved"):
             for h in answer.retrieved:
@@ -208,11 +224,20 @@ def chat(services: Services, k: int, show_all: bool) -> None:
         status.update(label="Done", state="complete")
 
 
+# The grade badge's colour.
+_BADGE_COLOURS = {VERIFIED: "green", UNVERIFIED: "orange"}
+
+
 def render_answer(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
         st.info(inert(answer.text), icon="🔎")
     else:
         st.markdown(answer_markdown(answer))
+        icon, label = BADGES[answer.grade].split(" ", 1)
+        line = grade_line(answer)
+        st.badge(label, icon=icon, color=_BADGE_COLOURS[answer.grade], help=inert(line))
+        if answer.grade != VERIFIED:
+            st.caption(inert(line.split(": ", 1)[1]))
     show_sources(services, answer, key, show_all, latest)
 
 

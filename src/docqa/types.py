@@ -88,10 +88,16 @@ class AnswerSentence:
     supported: bool
 
 
+# An answer's grade (answer/grade.py): every sentence stated by the sentence it cites; shown but not
+# confirmed by the documents; withdrawn, only where the documents clearly lack it.
+VERIFIED, UNVERIFIED, NOT_FOUND = "verified", "unverified", "not_found"
+GRADES = (VERIFIED, UNVERIFIED, NOT_FOUND)
+
+
 @dataclass(frozen=True)
 class Answer:
     text: str  # the answer with verified [n] markers
-    abstained: bool
+    abstained: bool  # withdrawn: graded not_found
     lang: str = "en"
     citations: tuple[Citation, ...] = ()
     sentences: tuple[AnswerSentence, ...] = ()
@@ -108,6 +114,13 @@ class Answer:
     # What kind of answer it is (answer/shapes.py: "fact", "list", "summary"…; "catalogue" for one
     # line per document): a list shows one item a line.
     shape: str = ""
+    # VERIFIED, UNVERIFIED or NOT_FOUND; left "" it is read off the rest (an answer kept before grades).
+    grade: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.grade:
+            supported = all(s.supported for s in self.sentences)
+            object.__setattr__(self, "grade", NOT_FOUND if self.abstained else VERIFIED if supported else UNVERIFIED)
 
     def closest(self, n: int = 2) -> tuple[Hit, ...]:
         """What the documents say closest to the question, shown beside an abstention and marked as

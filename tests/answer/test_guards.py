@@ -11,12 +11,13 @@ from fakes import FakeEmbedder, ScriptedLLM, source_number
 
 from docqa.answer.asker import Asker
 from docqa.answer.crossing import SENTENCE_REQUEST_OPENING
+from docqa.answer.grade import DOUBT_WHY
 from docqa.answer.guards import DEFAULT_OFF, GUARDS, NAMES, Policy
 from docqa.answer.translate import QUESTION_REQUEST_OPENING
 from docqa.answer.verify import verify
 from docqa.config import load_settings
 from docqa.interfaces.services import Services
-from docqa.types import Answer
+from docqa.types import UNVERIFIED, Answer
 
 CALIBRATED = Policy(frozenset(), not_found_prob=0.02)  # every guard on, even those off by default
 SEED = Path(__file__).resolve().parents[2] / "corpus" / "mexico-eu-migracion-2024.txt"
@@ -72,7 +73,7 @@ def name_bypass(w: World, p: Policy) -> bool:
 
 def not_found(w: World, p: Policy) -> bool:
     answer, _ = w.ask(w.seed(), p, WASHINGTON, MEET, watch_prob=0.3)
-    return answer.abstained and answer.reason.startswith("the model")
+    return answer.grade == UNVERIFIED and answer.reason == DOUBT_WHY
 
 
 def support(w: World, p: Policy) -> bool:
@@ -84,7 +85,7 @@ def entailed(w: World, p: Policy) -> bool:
     reply = lambda u: f"Joe Biden envió la delegación de Estados Unidos a México [{source_number(u, 'Biden')}]."
     # The check: the model says the cited sentence does not state the claim.
     answer, _ = w.ask(w.seed(), p, reply, "¿Quién envió la delegación de Estados Unidos a México?", check=lambda u: "No")
-    return answer.abstained and "supported" in answer.reason
+    return answer.grade == UNVERIFIED and "supported" in answer.reason
 
 
 def unsourced(w: World, p: Policy) -> bool:
@@ -166,7 +167,7 @@ def question_translation(w: World, p: Policy) -> bool:
 
     # Answered in the sources' language, the checks read the translated question anyway.
     answer, _ = w.ask(w.seed(), p.without("source_answer"), reply, "Where did the doctor travel after Madrid?")
-    return answer.abstained and "mention" in answer.reason
+    return answer.grade == UNVERIFIED and "mention" in answer.reason
 
 
 def source_answer(w: World, p: Policy) -> bool:

@@ -9,6 +9,7 @@ from docqa.answer.asker import Asker
 from docqa.answer.guards import EVERY
 from docqa.answer.translate import QUESTION_REQUEST_OPENING
 from docqa.index.lexical import terms_found
+from docqa.types import UNVERIFIED, VERIFIED
 
 # One document on grapes: breeding at its start, winemaking far below it (beyond the ±250 characters
 # the checks read around a cited sentence), with unrelated sentences between.
@@ -36,7 +37,7 @@ def test_an_answer_from_a_sentence_far_from_what_the_question_asks_abstains(tmp_
     question = "How do breeders produce seedless grapes?"
     # The document covers the question (the documents check passes); the cited sentence does not.
     answer = asker("steel", "Grapes are poured into large steel tanks").ask(question)
-    assert answer.abstained and answer.reason.startswith("the cited passages say little")
+    assert answer.grade == UNVERIFIED and answer.reason.startswith("the cited passages say little")
     # Cited from the sentence that is about it, the answer stands.
     assert not asker("Breeders", "Breeders cross plants that carry the trait").ask(question).abstained
 
@@ -58,12 +59,12 @@ def test_across_languages_the_checks_read_the_question_translated_into_the_sourc
     # Translated, the question asks what is not so, and the cited Spanish sentence denies nothing.
     withdrawn, llm = asker("¿Qué delegaciones no acordaron reunirse en Washington en 2024?")
     answer = withdrawn.ask(question)
-    assert answer.abstained and answer.reason.startswith("the question asks what is not so")
+    assert answer.grade == UNVERIFIED and answer.reason.startswith("the question asks what is not so")
     assert answer.translated_question == "¿Qué delegaciones no acordaron reunirse en Washington en 2024?"  # for --details
     assert sum(p.startswith(QUESTION_REQUEST_OPENING) for p in llm.prompts) == 1
     # A reply that is no question (the model answered instead) leaves the checks across languages as they were.
     kept, _ = asker("Las delegaciones acordaron reunirse en Washington.")
-    assert not kept.ask(question).abstained
+    assert kept.ask(question).grade == VERIFIED
 
 
 def test_the_question_is_translated_only_when_the_cited_sources_are_in_another_language(services) -> None:  # type: ignore[no-untyped-def]

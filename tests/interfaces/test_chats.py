@@ -39,7 +39,9 @@ def test_an_exchange_is_kept_with_its_citations_and_comes_back_the_same(tmp_path
     assert kept[1].answer.abstained and kept[1].answer.reason == "weak evidence"
     text = markdown("¿Dónde se reunirán?", kept)
     assert f"> \\[1\\] {portable(WASHINGTON)}" in text and "seed\\.txt, characters 2396–2478" in text
-    assert "*Why: weak evidence*" in text and "*Not found in your documents.*" in text
+    assert "*Why: weak evidence*" in text and "*🔎 Not found: your documents do not hold this\\.*" in text
+    assert "*✅ Verified: each sentence is stated by the source it cites\\.*" in text
+    assert [e.answer.grade for e in kept] == ["verified", "not_found"]
     assert again.delete(first) and not again.exchanges(first) and [c.id for c in again.conversations()] == [second]
 
 
@@ -173,7 +175,7 @@ def test_an_export_is_inert_in_any_markdown_viewer_and_keeps_the_support_marks()
                       '<meta http-equiv="refresh"', "<b>x</b>.txt, p. 2", "www.ejemplo.com", "[1]"):
             assert typed in shown, (viewer, typed)
         assert "Es azul. ⚠️ (not supported by the documents)" in shown
-        assert "Not confirmed by your documents: 1 of 2 sentences" in shown
+        assert "Unverified: not confirmed by your documents (1 of 2 sentences" in shown
 
 
 def test_control_characters_are_dropped_from_a_question_before_it_is_kept(tmp_path: Path) -> None:

@@ -81,8 +81,8 @@ def _two_at_once(services: Services) -> tuple[object, object]:
 
 def test_two_answers_at_once_see_only_their_own_figures(services: Services) -> None:
     hesitant, sure = _two_at_once(services)
-    assert hesitant.abstained and hesitant.signals["not_found"] == 0.3  # type: ignore[attr-defined]
-    assert not sure.abstained and sure.signals["not_found"] == 0.0001  # type: ignore[attr-defined]
+    assert hesitant.grade == "unverified" and hesitant.signals["not_found"] == 0.3  # type: ignore[attr-defined]
+    assert sure.grade == "verified" and sure.signals["not_found"] == 0.0001  # type: ignore[attr-defined]
 
 
 class _FakeLlama:

@@ -27,6 +27,7 @@ from docqa.answer.events import (
 )
 from docqa.answer.evidence import DOCUMENT, LIST_EVIDENCE, MAX_EVIDENCE, READING, select, whole_document, with_context
 from docqa.answer.followup import Turn, history_note, standalone
+from docqa.answer.grade import graded
 from docqa.answer.guards import Policy
 from docqa.answer.prompt import (
     NOT_FOUND,
@@ -182,7 +183,8 @@ class Asker:
         else:
             answer, diagnosis = yield from self._attempts(case, llm, policy, asked_in if policy.on("question_translation") else None,
                                                           reader, timings, t0)
-        if case.shape in DIGESTS and answer.abstained and case.evidence:
+        if case.shape in DIGESTS and case.evidence and not any(s.supported for s in answer.sentences):
+            # The document's own sentences instead of a digest none of whose sentences it states.
             diagnosis["signals"]["quoted"] = 1.0  # type: ignore[index]
             answer = replace(quoted(case.evidence, case.lang, reader, case.shape == SUMMARY), reason=answer.reason)
         yield Final(_finish(answer, case, diagnosis, timings, t0))
@@ -204,13 +206,13 @@ class Asker:
                 kept = llm.keep(system, prompt, len(reading_context(case.evidence, titles, running)))
                 timings["document_reused"] = float(kept in ("kept", "loaded"))
             # An overview or summary always has an answer in its document: P(NOT_FOUND) is not asked.
-            bar, watch = (2.0, "") if case.shape in DIGESTS else (policy.not_found_bar, NOT_FOUND)
-            raw, watched, first, used = yield from _draft(llm, system, prompt, t0, bar, watch=watch, tokens=_reply_tokens(case))
+            watch = "" if case.shape in DIGESTS else NOT_FOUND
+            raw, watched, first, used = yield from _draft(llm, system, prompt, t0, watch=watch, tokens=_reply_tokens(case))
             tokens += used
             timings.setdefault("ttft_s", round(first or 0.0, 3))
             timings["prompt_tokens"] = tokens
             diagnosis: dict[str, object] = {"draft": raw, "signals": {"not_found": round(watched, 5)}}
-            if _model_abstained(raw) or watched >= bar:
+            if _model_abstained(raw):
                 return abstain(case.lang, "the model found no answer in the evidence"), diagnosis
             source = source_language(case.lang, case.doc_langs())
             leftover = untranslated(raw, case.lang, source, case.question) if source and policy.on("translation") else []
@@ -218,7 +220,7 @@ class Asker:
                 # A small model copies words of foreign sources into its answer ("the eje impulsor");
                 # asked again in the same conversation, it translates them (docs/experiments.md, "Translation turn").
                 yield Redraft(UNTRANSLATED)
-                again, _, _, used = yield from _draft(llm, system, translation_request(leftover, case.lang, source), t0, 2.0,
+                again, _, _, used = yield from _draft(llm, system, translation_request(leftover, case.lang, source), t0,
                                                       [(prompt, raw)], watch="", tokens=_reply_tokens(case))
                 tokens += used
                 timings["prompt_tokens"] = tokens
@@ -238,24 +240,26 @@ class Asker:
                 continue
             if asked_in is not None and asked_in.text is not None:
                 diagnosis["translated_question"] = asked_in.text
+            if not answer.abstained:
+                answer = graded(answer, why, watched if watch else None, policy.not_found_bar)
             return answer, diagnosis
         raise AssertionError("the second attempt always returns")
 
 
 def _draft(
-    llm: LLM, system: str, prompt: str, t0: float, bar: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND,
+    llm: LLM, system: str, prompt: str, t0: float, earlier: Sequence[tuple[str, str]] = (), watch: str = NOT_FOUND,
     tokens: int = MAX_ANSWER_TOKENS,
 ) -> Generator[Event, None, tuple[str, float, float | None, int]]:
     """Stream the model's reply as token events; return its text, its NOT_FOUND probability, the
     time to its first token and its prompt tokens. Nothing shows while the reply may still be
-    NOT_FOUND, and none of a draft that the probability (known at the first token) withdraws."""
+    NOT_FOUND."""
     raw, first, shown = "", None, 0
     with llm.complete(system, prompt, tokens, watch=watch, earlier=earlier) as completion:
         for piece in completion:
             if first is None:
                 first = time.perf_counter() - t0
             raw += piece
-            if completion.watch_prob < bar and not NOT_FOUND.startswith(raw.strip()):
+            if not NOT_FOUND.startswith(raw.strip()):
                 yield Token(raw[shown:])
                 shown = len(raw)
     return raw, completion.watch_prob, first, completion.prompt_tokens
@@ -293,4 +297,5 @@ def _done(timings: dict[str, float], t0: float) -> dict[str, float]:
 
 
 def _finish(answer: Answer, case: Case, diagnosis: dict[str, object], timings: dict[str, float], t0: float) -> Answer:
-    return replace(answer, retrieved=case.hits, timings=_done(timings, t0), **diagnosis)  # type: ignore[arg-type]
+    signals = {**answer.signals, **diagnosis.get("signals", {})}  # type: ignore[dict-item]
+    return replace(answer, retrieved=case.hits, timings=_done(timings, t0), **{**diagnosis, "signals": signals})  # type: ignore[arg-type]

@@ -30,7 +30,8 @@ def compose(
     raw: str, case: Case, reader: IndexReader, embedder: Embedder, policy: Policy, asked_in: Callable[[], str] | None,
     entails: Callable[[str, Sequence[str]], float] | None = None,
 ) -> tuple[Answer, str]:
-    """The verified answer to the draft `raw`, and why it was withdrawn ("" when it stands)."""
+    """The answer to the draft `raw`, each sentence marked supported or not, and the check that
+    found fault with it ("" when none did); an abstention only when the reply holds no sentence."""
     policy = _shaped(policy, case)
     parsed = _distinct(parse_items(raw, case.lang)) if case.shape == LIST else parse(raw, case.lang)
     claim_vecs = embedder.embed_queries([text for text, _ in parsed]) if parsed else None
@@ -46,9 +47,13 @@ def compose(
     claims = [replace(c, text=text) for c, (text, _) in zip(claims, parsed)]
     if entails is not None and policy.on("entailed"):
         claims = [_entailed(c, said, entails) for c in claims]
-    if not claims or not any(c.supported for c in claims):
-        why = "no answer sentence is supported by the documents"
+    if not claims:
+        why = "the model's reply holds no answer sentence"
         return abstain(case.lang, why), why
+    if not any(c.supported for c in claims):
+        # Shown, each sentence marked: no filter tells this model's right drafts from its wrong
+        # ones, so a failed check grades the answer instead of withdrawing it (grade.py).
+        return _shown(claims, case, policy), "no answer sentence is supported by the documents"
     if case.shape == LIST or case.shape in DIGESTS:
         # Many claims, each standing alone: one the documents do not state is dropped, not flagged.
         claims = [c for c in claims if c.supported]
@@ -56,11 +61,13 @@ def compose(
         claims = _on_topic(claims, case, reader, asked_in)
     cited = {e for c in claims if c.supported for e in c.cited}
     why = withdrawal(case, cited, [c.text for c in claims], reader, asked_in, policy)
-    if why:
-        return abstain(case.lang, why), why
+    return _shown(claims, case, policy), why
+
+
+def _shown(claims: Sequence[Claim], case: Case, policy: Policy) -> Answer:
     answer = _cited(claims, case.evidence, case.lang, policy)
     text = list_text(answer.sentences) if case.shape == LIST and len(answer.sentences) > 1 else answer.text
-    return replace(answer, text=text, shape=case.shape), ""
+    return replace(answer, text=text, shape=case.shape)
 
 
 _WORD = re.compile(r"\w+")

@@ -12,7 +12,7 @@ from docqa.answer.shapes import meta_terms
 from docqa.answer.verify import named, negates, topic_terms
 from docqa.answer.words import NEGATIONS, SOURCE_NEGATIONS
 from docqa.index import IndexReader, fold, folded_words, terms
-from docqa.types import Answer, AnswerSentence, Citation, Hit
+from docqa.types import UNVERIFIED, VERIFIED, Answer, AnswerSentence, Citation, Hit
 
 # The verdict is a check, not the model's: its own verdicts were "yes" to 14 of 15 questions, 9 of
 # them wrongly (docs/experiments.md, "Question shapes").
@@ -69,9 +69,18 @@ def settled(verdict: Verdict, lang: str) -> Answer:
     said = AnswerSentence(_SAY.get(lang, _SAY["en"]).format(s=hit.text.strip()), (1,), True)
     citation = Citation(1, hit.doc_path, hit.text, hit.start, hit.end, hit.page, verdict.coverage)
     if verdict.polarity not in VERDICTS:
-        return Answer(f"{said.text} [1]", False, lang, (citation,), (said,), shape="yes_no")
+        # Verified only when the sentence holds every detail of the question as it asks it.
+        grade, why = (VERIFIED, "") if verdict.polarity == "yes" else (UNVERIFIED, _differs(verdict))
+        return Answer(f"{said.text} [1]", False, lang, (citation,), (said,), shape="yes_no", grade=grade, reason=why)
     head = AnswerSentence(_VERDICT[verdict.polarity].get(lang, _VERDICT[verdict.polarity]["en"]) + ".", (), True)
     return Answer(f"{head.text} {said.text} [1]", False, lang, (citation,), (head, said), shape="yes_no")
+
+
+def _differs(verdict: Verdict) -> str:
+    if not verdict.missing:
+        return "the sentence that settles it differs from the question in its negation"
+    details = ", ".join(f"“{d.removeprefix(_NAME)}”" for d in verdict.missing[:3])
+    return f"the sentence that settles it does not hold {details} of the question"
 
 
 _NAME = "name:"  # a detail that is a name or a number, matched as a whole folded word

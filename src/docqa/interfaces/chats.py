@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from docqa.config import UserError
+from docqa.interfaces.present import grade_line
 from docqa.interfaces.render import answer_markdown, portable, typed
 from docqa.types import Answer, AnswerSentence, Citation, Hit
 
@@ -119,7 +120,7 @@ def markdown(title: str, exchanges: list[Exchange]) -> str:
     sentence's support mark and what the checks found, and each citation quoted with its place."""
     out = [f"# {portable(title)}", ""]
     for e in exchanges:
-        out += [f"**Q:** {portable(e.question)}", "", answer_markdown(e.answer, portable), "", f"*{_checked(e.answer)}*", ""]
+        out += [f"**Q:** {portable(e.question)}", "", answer_markdown(e.answer, portable), "", f"*{portable(grade_line(e.answer))}*", ""]
         for c in e.answer.citations:
             page = f", p. {c.page}" if c.page else ""
             out.append(f"> \\[{c.n}\\] {portable(c.sentence)}  \n> — {portable(c.doc_path)}{page}, characters {c.start}–{c.end}")
@@ -127,17 +128,6 @@ def markdown(title: str, exchanges: list[Exchange]) -> str:
             out.append(f"*Why: {portable(e.answer.reason)}*")
         out.append("")
     return "\n".join(out)
-
-
-def _checked(answer: Answer) -> str:
-    """What the checks found, in words, as the page shows it with its marks."""
-    if answer.abstained:
-        return "Not found in your documents."
-    unsupported = sum(not s.supported for s in answer.sentences)
-    if not unsupported:
-        return "Checked: each sentence is stated by the source it cites."
-    return (f"Not confirmed by your documents: {unsupported} of {len(answer.sentences)} sentences are not supported "
-            "by the sources; check them.")
 
 
 def as_questions(wrong: list[Exchange]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from docqa.interfaces.cligroup import ProgressBars, as_json_line, echo, fail, main, secho, settings_with
+from docqa.types import UNVERIFIED, VERIFIED
 
 
 @main.command()
@@ -112,7 +113,7 @@ def _warn_uncalibrated(services: Any, quiet: bool) -> None:
 
 
 def _print_sources(services: Any, answer: Any) -> None:
-    from docqa.interfaces.present import abstention_hint
+    from docqa.interfaces.present import abstention_hint, grade_line
     from docqa.interfaces.render import location, source_label
 
     store = services.reader().store
@@ -126,12 +127,18 @@ def _print_sources(services: Any, answer: Any) -> None:
             for h in closest:
                 echo(f"  - {source_label(h, store.document(h.doc_path))}\n      {h.doc_path}, {location(h)}: {h.text}")
         return
-    echo("\nSources:")
+    secho(grade_line(answer), fg="green" if answer.grade == VERIFIED else "yellow", bold=True)
+    if answer.citations:
+        echo("\nSources:")
     for c in answer.citations:
         echo(f"  [{c.n}] {source_label(c, store.document(c.doc_path))}\n      {c.doc_path}, {location(c)}: {c.sentence}")
     for s in answer.sentences:
         if not s.supported:
             secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
+    if answer.grade == UNVERIFIED and (closest := answer.closest()):
+        echo("\nClosest passages, to check it against:")
+        for h in closest:
+            echo(f"  - {source_label(h, store.document(h.doc_path))}\n      {h.doc_path}, {location(h)}: {h.text}")
     for path in services.missing_sources([c.doc_path for c in answer.citations]):
         secho(f"  ! {path} was deleted from the corpus since the build; run `docqa index` to drop it", fg="yellow")
 
@@ -170,6 +177,7 @@ def _answer_json(answer: Any) -> str:
         {
             "answer": answer.text,
             "abstained": answer.abstained,
+            "grade": answer.grade,  # verified, unverified or not_found
             "reason": answer.reason,
             "suggestion": answer.suggestion,
             "citations": [
@@ -178,9 +186,9 @@ def _answer_json(answer: Any) -> str:
                 for c in answer.citations
             ],
             "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
-            # With an abstention, what the documents say closest to the question: not an answer.
+            # Beside an answer not verified, what the documents say closest to the question.
             "closest": [{"document": h.doc_path, "sentence": h.text, "start": h.start, "end": h.end, "page": h.page}
-                        for h in answer.closest()] if answer.abstained else [],
+                        for h in answer.closest()] if answer.grade != VERIFIED else [],
             "timings": answer.timings,
         },
     )

@@ -18,7 +18,7 @@ from docqa.answer import (
     Status,
     Token,
 )
-from docqa.types import Answer
+from docqa.types import NOT_FOUND, UNVERIFIED, VERIFIED, Answer
 
 STAGES = {
     RETRIEVING: "Retrieving passages ...",
@@ -45,6 +45,21 @@ def abstention_hint(answer: Answer) -> str:
     closest = closest_documents(answer)
     near = f" The closest documents were: {', '.join(closest)}." if closest else ""
     return f"{why}Try rephrasing, or add a document that covers this.{near}"
+
+
+# The grade badge as a person reads it at a glance: its label, and one line on what it means.
+BADGES = {VERIFIED: "✅ Verified", UNVERIFIED: "⚠️ Unverified", NOT_FOUND: "🔎 Not found"}
+
+
+def grade_line(answer: Answer) -> str:
+    """The badge and what it means for this answer, in one line (the CLI, the page, the export)."""
+    if answer.grade == VERIFIED:
+        return f"{BADGES[VERIFIED]}: each sentence is stated by the source it cites."
+    if answer.grade == NOT_FOUND:
+        return f"{BADGES[NOT_FOUND]}: your documents do not hold this."
+    failed = sum(not s.supported for s in answer.sentences)
+    which = f"{failed} of {len(answer.sentences)} sentences are not stated by their sources" if failed else answer.reason
+    return f"{BADGES[UNVERIFIED]}: not confirmed by your documents ({which}); check the sources."
 
 
 def crossing_note(answer: Answer) -> str:

@@ -1,4 +1,4 @@
-"""What each guard is worth: replays with one guard off, the drafts' ceiling, the filter's quality, and calibration."""
+"""What each guard is worth to the verified grade: replays with one guard off, the drafts' ceiling, the filter's quality, and calibration."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from docqa.interfaces import Services
 from docqa.measure.evalrun import Progress, run_eval
 from docqa.measure.evaluate import Question
 from docqa.models import LLM, Completion, Embedder
+from docqa.types import VERIFIED
 
 Row = dict[str, object]
 _Key = tuple[str, str, int, str, tuple[tuple[str, str], ...]]
@@ -96,8 +97,10 @@ class MemoEmbedder:
 
 @dataclass(frozen=True)
 class Outcome:
-    right: bool  # answerable, answered with a gold answer
-    abstained: bool
+    """A question as the grade badge serves it: what is not graded verified counts as withheld."""
+
+    right: bool  # answerable, answered with a gold answer and graded verified
+    abstained: bool  # not graded verified: not found, or shown as unverified
     answerable: bool
 
     @property
@@ -107,7 +110,12 @@ class Outcome:
 
 
 def outcomes(rows: Sequence[Row]) -> dict[str, Outcome]:
-    return {str(r["id"]): Outcome(bool(r.get("correct")), bool(r["abstained"]), bool(r["answerable"])) for r in rows}
+    return {str(r["id"]): _outcome(r) for r in rows}
+
+
+def _outcome(r: Row) -> Outcome:
+    verified = r.get("grade", "" if r["abstained"] else VERIFIED) == VERIFIED
+    return Outcome(bool(r.get("correct")) and verified, not verified, bool(r["answerable"]))
 
 
 def utility(rows: dict[str, Outcome]) -> int:

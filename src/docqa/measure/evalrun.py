@@ -22,6 +22,7 @@ from docqa.measure.evaluate import (
     right,
     same_answer,
 )
+from docqa.measure.grading import Graded, grade_report, of
 from docqa.search import Retriever
 from docqa.types import Answer
 
@@ -53,6 +54,7 @@ class Tally:
     verdicts: list[bool] = field(default_factory=list)  # each "Sí/No" said: whether it was the right one
     rejected: int = 0  # questions with an answer a user marked wrong
     rejected_again: int = 0  # ... answered with it again
+    graded: list[Graded] = field(default_factory=list)  # each answer as the grade badge scores it
 
 
 def eval_index_dir(corpus: Path, base: Path = Path("index-eval")) -> Path:
@@ -101,7 +103,7 @@ def run_eval(
 
 
 def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object], shape: str) -> None:
-    row.update(answer=answer.text, abstained=answer.abstained, reason=answer.reason, draft=answer.draft,
+    row.update(answer=answer.text, abstained=answer.abstained, grade=answer.grade, reason=answer.reason, draft=answer.draft,
                answerable=q.answerable, draft_correct=q.answerable and answer_matches(answer.draft, q.answers),
                signals=answer.signals, translated_question=answer.translated_question,
                citations=[c.sentence for c in answer.citations], timings=answer.timings)
@@ -126,8 +128,10 @@ def _score(t: Tally, q: Question, answer: Answer, row: dict[str, object], shape:
         if q.shape == "yes_no" and q.answerable:
             _yes_no(t, q, answer)
     if not q.answerable:
+        t.graded.append(of(False, answer.grade, False, answer.signals))
         t.abstained_ok += answer.abstained
         return
+    t.graded.append(of(True, answer.grade, not answer.abstained and right(q, answer.text), answer.signals))
     if answer.abstained:
         t.false_abstained += 1
         # The passages shown beside the abstention (not an answer): do they hold what was asked?
@@ -187,6 +191,7 @@ def _report(t: Tally, n: int, retrieval_only: bool) -> dict[str, object]:
         answers_in_question_language=_ratio(t.in_language, t.answered_any),
         ttft_s_mean=ttft_mean, ttft_s_p95=ttft_p95, total_s_mean=total_mean, total_s_p95=total_p95,
     )
+    report.update(grade_report(t.graded))
     if t.rejected:
         report.update(rejected_questions=t.rejected, rejected_answer_again=_ratio(t.rejected_again, t.rejected))
     if t.shapes:

@@ -45,12 +45,25 @@ def render(result: Mapping[str, object]) -> str:
     if "baseline" in result:
         runs["plain pipeline"] = result["baseline"]  # type: ignore[assignment]
     parts = [metrics_table(runs)]  # type: ignore[arg-type]
+    report = runs["docqa"]
+    if "grades" in report:
+        parts.append(grades_text(report))
     if "guards" in result:
         parts.append(ablation_table(result["guards"]))  # type: ignore[arg-type]
         f: Mapping[str, object] = result["filter"]  # type: ignore[assignment]
         parts.append(f"drafts' ceiling {_cell(f['draft_ceiling'])}, right drafts kept {_cell(f['right_drafts_kept'])}, "
                      f"wrong drafts withdrawn {_cell(f['wrong_drafts_withdrawn'])}")
     return "\n\n".join(parts)
+
+
+def grades_text(report: Mapping[str, object]) -> str:
+    """The grade badge: its mix, precision, coverage and the curve as the doubt bar moves."""
+    mix: Mapping[str, Mapping[str, int]] = report["grades"]  # type: ignore[assignment]
+    line = "; ".join(f"{kind}: " + ", ".join(f"{g} {n}" for g, n in counts.items()) for kind, counts in mix.items())
+    figures = ", ".join(f"{k.replace('_', ' ')} {_cell(report.get(k))}" for k in (
+        "shown_accuracy", "verified_precision", "verified_coverage", "right_graded_unverified", "false_not_found", "unanswerable_verified"))
+    curve = table(report["curve"], ["bar", "verified", "precision", "coverage", "unanswerable_verified"])  # type: ignore[arg-type]
+    return f"grades: {line}\n{figures}\n\nverified precision against coverage as the doubt bar moves:\n{curve}"
 
 
 def table(rows: list[Mapping[str, object]], columns: list[str]) -> str:
