@@ -82,6 +82,8 @@ def _script(user: str) -> str:
         return f"Es secretario de Estado [{source_number(user, 'Blinken')}]."
     if "encabez" in user.split("Question:")[-1]:
         return f"La encabezó Antony Blinken [{source_number(user, 'Blinken')}]."
+    if "presupuesto" in user.split("Question:")[-1]:  # a figure no document states: shown unverified
+        return "El presupuesto fue de 40 millones de pesos [1]."
     return "NOT_FOUND"
 
 

@@ -51,6 +51,18 @@ def test_ask_shows_answer_and_sources(app: AppTest) -> None:
     assert any(seen(e.label).startswith("[1] seed.txt") for e in app.expander)
 
 
+def test_each_answer_carries_its_grade_badge(app: AppTest) -> None:
+    _ask(app, "¿Dónde se reunirán nuevamente las delegaciones?")
+    assert any(":green-badge[" in m.value and "Verified" in m.value for m in app.chat_message[-1].markdown)
+    _ask(app, "¿Cuál fue el presupuesto del acuerdo?")
+    doubtful = app.chat_message[-1]
+    assert any(":orange-badge[" in m.value and "Unverified" in m.value for m in doubtful.markdown)
+    assert any("40 millones" in seen(m.value) and "not supported" in seen(m.value) for m in doubtful.markdown)
+    assert any("not confirmed by your documents" in seen(c.value) for c in doubtful.caption)
+    # What to check it against: the closest passages, opened in place.
+    assert any("Closest passages" in seen(m.value) for m in doubtful.markdown)
+
+
 def test_abstention_looks_different(app: AppTest) -> None:
     _ask(app, "¿Cuántos migrantes cruzaron la frontera?")
     assert [seen(i.value) for i in app.info] == ["No encuentro esa información en los documentos."]

@@ -124,3 +124,24 @@ def test_an_abstention_prints_the_closest_passages_as_not_an_answer(run, corpus:
     answer = json.loads(run("ask", "¿Cuántos migrantes cruzaron la frontera?", "--json").stdout)
     assert answer["abstained"] and answer["citations"] == []
     assert 1 <= len(answer["closest"]) <= 2 and all(c["document"] and c["sentence"] for c in answer["closest"])
+
+
+def test_ask_prints_and_reports_the_answers_grade(run, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from fakes import ScriptedLLM, source_number
+
+    def reply(user: str) -> str:
+        if "reunir" in user.split("Question:")[-1]:
+            return f"Se reunirán en Washington [{source_number(user, 'Washington')}]."
+        return "El presupuesto fue de 40 millones de pesos [1]."
+
+    llm = ScriptedLLM(reply, watch_prob=0.001)
+    monkeypatch.setattr(services.Services, "llm", lambda self: llm)
+    assert run("index", "--corpus", str(corpus)).exit_code == 0
+    shown = run("ask", "¿Dónde se reunirán nuevamente las delegaciones?")
+    assert shown.exit_code == 0 and "✅ Verified: each sentence is stated by the source it cites." in shown.stdout
+    assert json.loads(run("ask", "¿Dónde se reunirán nuevamente las delegaciones?", "--json").stdout)["grade"] == "verified"
+    doubtful = run("ask", "¿Cuál fue el presupuesto del acuerdo?")
+    assert "⚠️ Unverified: not confirmed by your documents (1 of 1 sentences" in doubtful.stdout
+    assert "Closest passages, to check it against:" in doubtful.stdout and "40 millones" in doubtful.stdout
+    report = json.loads(run("ask", "¿Cuál fue el presupuesto del acuerdo?", "--json").stdout)
+    assert report["grade"] == "unverified" and not report["abstained"] and report["closest"]
