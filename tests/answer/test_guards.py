@@ -17,7 +17,7 @@ from docqa.answer.translate import QUESTION_REQUEST_OPENING
 from docqa.answer.verify import verify
 from docqa.config import load_settings
 from docqa.interfaces.services import Services
-from docqa.types import UNVERIFIED, Answer
+from docqa.types import NOT_FOUND, UNVERIFIED, Answer
 
 CALIBRATED = Policy(frozenset(), not_found_prob=0.02)  # every guard on, even those off by default
 SEED = Path(__file__).resolve().parents[2] / "corpus" / "mexico-eu-migracion-2024.txt"
@@ -57,12 +57,12 @@ MEET = "¿Dónde se reunirán nuevamente las delegaciones?"
 def never_mentioned(w: World, p: Policy) -> bool:
     kitchen = w.services("kitchen", {"pollo.txt": "Pollo a la piccata\n\nLa pechuga de pollo se corta a lo largo.\n"})
     answer, _ = w.ask(kitchen, p, lambda u: f"La picanha se corta a lo largo [{source_number(u, 'largo')}].", "¿Cómo se corta la picanha?")
-    return "never mention" in answer.reason
+    return "never mention" in answer.reason and answer.grade == NOT_FOUND
 
 
 def gate(w: World, p: Policy) -> bool:
     answer, _ = w.ask(w.seed(), p, WASHINGTON, MEET, gate=(0.99, 0.99))
-    return answer.reason.startswith("weak evidence")
+    return answer.reason.startswith("weak evidence") and answer.grade == NOT_FOUND
 
 
 def name_bypass(w: World, p: Policy) -> bool:
@@ -207,6 +207,8 @@ SCENARIOS: dict[str, Callable[[World, Policy], bool]] = {name: globals()[name] f
 def test_every_guard_is_named_once_with_its_kind_bar_and_reason() -> None:
     assert len(set(NAMES)) == len(NAMES) == len(GUARDS)
     assert all(g.kind and g.bar and g.why for g in GUARDS)
+    # Only a guard before the model may find an answer not in the documents; after it, it grades.
+    assert {g.name for g in GUARDS if g.grade == NOT_FOUND} == {"never_mentioned", "gate"}
     assert DEFAULT_OFF < set(NAMES) and all(not Policy().on(name) for name in DEFAULT_OFF)
     with pytest.raises(ValueError, match="unknown guard"):
         Policy(frozenset({"no-such-guard"}))

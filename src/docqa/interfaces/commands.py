@@ -280,15 +280,17 @@ def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_onl
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def guards(as_json: bool) -> None:
-    """List every guard: what it blocks, withdraws or repairs, its bar, and why it exists."""
+    """List every guard: the grade it gives an answer (or what it repairs), its bar, and why it exists."""
     from dataclasses import asdict
 
     from docqa.answer import DEFAULT_OFF, GUARDS
+    from docqa.answer.guards import REPAIR
 
     if as_json:
         echo(as_json_line([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS]))
         return
     for g in GUARDS:
         state = "off" if g.name in DEFAULT_OFF else "on "
-        echo(f"{state} {g.name:21} {g.kind:17} {g.bar}\n{'':43} why: {g.why}")
+        gives = f"grades {g.grade.replace('_', ' ')}" if g.grade else "repairs" if g.kind == REPAIR else "helps the checks"
+        echo(f"{state} {g.name:21} {g.kind:17} {gives:20} {g.bar}\n{'':64} why: {g.why}")
     echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
