@@ -84,12 +84,14 @@ def _core(text: str, lang: str) -> str:
 def _shaped(policy: Policy, case: Case) -> Policy:
     """The guards that fit the question's shape. An overview or summary of the document asks about
     no name or topic: each of its sentences is checked for support instead. A list item glossed
-    from the model's own knowledge ("Partido Liberal (LLP)") loses the gloss, not its place."""
+    from the model's own knowledge ("Partido Liberal (LLP)") loses the gloss, not its place. The
+    model's entailment check is asked of one fact's sentences, not of every item or digest line."""
     if case.shape in DIGESTS and not topic_words(case.question, case.lang):
-        return policy.without("names", "negation", "ordinal", "retry", "topic_docs", "topic_near")
+        return policy.without("names", "negation", "ordinal", "retry", "topic_docs", "topic_near", "entailed")
     if case.shape == LIST:
-        return Policy(policy.off - {"aside"}, policy.not_found_prob)
-    return policy
+        # Many short items: a model call each would keep the list waiting for its grade.
+        return Policy((policy.off - {"aside"}) | {"entailed"}, policy.not_found_prob)
+    return policy.without("entailed") if case.shape in DIGESTS else policy
 
 
 def _on_topic(items: list[Claim], case: Case, reader: IndexReader, asked_in: Callable[[], str] | None) -> list[Claim]:
