@@ -182,3 +182,16 @@ def test_a_summary_of_what_the_documents_say_on_a_topic_reads_the_passages_that_
     assert "Passages:" in llm.prompts[0] and "Lisboa" not in llm.prompts[0]  # the passages on it, not every document
     assert not answer.abstained and answer.shape == SUMMARY and "quoted" not in answer.signals
     assert [c.doc_path for c in answer.citations] == ["seed.txt"] and "Biden" in answer.citations[0].sentence
+
+
+def test_a_digest_is_of_a_topic_only_when_its_topic_words_are_in_the_best_sentences(one_doc: Services) -> None:
+    from docqa.answer.shapes import topical
+    from docqa.search import Retriever
+
+    # "dame" is the request's wording, in no retrieved sentence: the document's key points, answered
+    # (the gate that stops every fact does not stop it), not a summary of "dame" that nothing holds.
+    answer = _asker(one_doc, ScriptedLLM(lambda u: "NOT_FOUND")).ask("Dame los puntos clave del artículo")
+    assert answer.shape == SUMMARY and not answer.abstained and answer.citations
+    question = "Resume lo que dicen sobre la migración"
+    found = Retriever(one_doc.reader(), one_doc.embedder()).sentence_hits(question, 8)
+    assert topical(question, "es", found) and not topical("Dame los puntos clave del artículo", "es", found)

@@ -18,7 +18,7 @@ from docqa.answer.question import clean_question
 from docqa.answer.read import Asked, Reading, absent
 from docqa.answer.recognise import Recogniser, recogniser_for
 from docqa.answer.routes import route_for
-from docqa.answer.shapes import DIGESTS, topic_words
+from docqa.answer.shapes import DIGESTS, topic_words, topical
 from docqa.answer.translate import AskedIn, source_language
 from docqa.index import IndexReader, detect_language
 from docqa.models import LLM, Embedder
@@ -90,8 +90,9 @@ class Asker:
         likely = reader.store.languages("sentences", [h.sentence_id for h in hits[:1]]).values()
         lang = detect_language(question, default=_history_lang(history), likely=likely)
         shape = self._shapes.shape(question, lang, qvec if query == question else None)
-        topical = shape in DIGESTS and bool(topic_words(question, lang))
-        return Asked(question, query, lang, tuple(hits), shape, topical, history_note(question, history))
+        # Across languages a topic's words differ from the sentences': any topic word makes it one.
+        about = (topical(question, lang, hits) if lang in likely else bool(topic_words(question, lang))) if shape in DIGESTS else False
+        return Asked(question, query, lang, tuple(hits), shape, about, history_note(question, history))
 
 
 def system_for(context: str) -> str:

@@ -15,7 +15,7 @@ from docqa.answer.events import Case
 from docqa.answer.guards import Policy
 from docqa.answer.numerals import as_sources_write
 from docqa.answer.prompt import abstention
-from docqa.answer.shapes import DIGESTS, LIST, meta_terms, topic_words
+from docqa.answer.shapes import DIGESTS, LIST, meta_terms
 from docqa.answer.verify import SUPPORT_MIN, Claim, lexical_support, parse, parse_items, topic_terms, verify
 from docqa.index import IndexReader, folded_words, terms, title
 from docqa.models import Embedder
@@ -86,7 +86,7 @@ def _shaped(policy: Policy, case: Case) -> Policy:
     no name or topic: each of its sentences is checked for support instead. A list item glossed
     from the model's own knowledge ("Partido Liberal (LLP)") loses the gloss, not its place. The
     model's entailment check is asked of one fact's sentences, not of every item or digest line."""
-    if case.shape in DIGESTS and not topic_words(case.question, case.lang):
+    if case.shape in DIGESTS and not case.topical:
         return policy.without("names", "negation", "ordinal", "retry", "topic_docs", "topic_near", "entailed")
     if case.shape == LIST:
         # Many short items: a model call each would keep the list waiting for its grade.

@@ -53,6 +53,7 @@ class Case:
     whole: bool = False  # the evidence is one document, read whole
     shape: str = "fact"  # answer/shapes.py: what kind of reply the question asks for
     reading: bool = False  # the evidence is read as prose (passages, a document), not numbered sentences
+    topical: bool = False  # an overview or summary of a topic, not of the documents
 
     def doc_langs(self) -> list[str]:
         return [self.docs[h.doc_path].lang for h in self.evidence]

@@ -85,4 +85,4 @@ class Reading:
         docs = {h.doc_path: reader.store.document(h.doc_path) or _EMPTY for h in evidence}
         titles = {path: title(doc.text) for path, doc in docs.items()}
         return Case(asked.question, asked.query, asked.lang, asked.hits, tuple(evidence), docs, titles, asked.note, whole,
-                    asked.shape, reading)
+                    asked.shape, reading, asked.topical)

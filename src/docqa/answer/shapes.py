@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 
 from docqa.answer.verify import topic_terms
 from docqa.index import terms
+from docqa.types import Hit
 
 OVERVIEW, SUMMARY, YES_NO, LIST, WHO_IS, WHY_HOW, FACT = "overview", "summary", "yes_no", "list", "who_is", "why_how", "fact"
 SHAPES = (OVERVIEW, SUMMARY, YES_NO, LIST, WHO_IS, WHY_HOW, FACT)  # who/what is and why/how are facts, labelled
@@ -96,6 +98,18 @@ def topic_words(question: str, lang: str) -> list[str]:
     migración"): [] for "Resume el documento en tres frases"."""
     meta = meta_terms(lang)
     return [t for t in topic_terms(question, lang) if t not in meta and not t.isdigit()]
+
+
+# How many of the best-retrieved sentences a digest's topic must be in to be one.
+TOPIC_HITS = 8
+
+
+def topical(question: str, lang: str, hits: Sequence[Hit]) -> bool:
+    """An overview or summary of a topic ("…sobre la migración"), not of the documents: one of its
+    topic words is in the best-retrieved sentences. A word of the request's own wording ("dame",
+    "en pocas palabras", "what's the deal") is in none of them, so no list of such words is needed."""
+    wanted = set(topic_words(question, lang))
+    return bool(wanted) and any(wanted & set(terms(h.text, lang)) for h in hits[:TOPIC_HITS])
 
 
 @cache
