@@ -224,18 +224,20 @@ def chat(services: Services, k: int, show_all: bool) -> None:
         status.update(label="Done", state="complete")
 
 
-# The grade badge's colour.
-_BADGE_COLOURS = {VERIFIED: "green", UNVERIFIED: "orange"}
+# The grade badge: its colour, and an icon from the font the page ships (an emoji needs the
+# reader's own emoji font, which a server or kiosk browser may lack).
+_BADGE_STYLES = {VERIFIED: ("green", ":material/verified:"), UNVERIFIED: ("orange", ":material/warning:")}
 
 
 def render_answer(services: Services, answer, key: str, show_all: bool, latest: bool = True) -> None:  # type: ignore[no-untyped-def]
     if answer.abstained:
-        st.info(inert(answer.text), icon="🔎")
+        st.info(inert(answer.text), icon=":material/search_off:")
     else:
         st.markdown(answer_markdown(answer))
-        icon, label = BADGES[answer.grade].split(" ", 1)
+        label = BADGES[answer.grade].split(" ", 1)[1]
+        colour, icon = _BADGE_STYLES[answer.grade]
         line = grade_line(answer)
-        st.badge(label, icon=icon, color=_BADGE_COLOURS[answer.grade], help=inert(line))
+        st.badge(label, icon=icon, color=colour, help=inert(line))
         if answer.grade != VERIFIED:
             st.caption(inert(line.split(": ", 1)[1]))
     show_sources(services, answer, key, show_all, latest)

@@ -124,6 +124,8 @@ def test_answer_with_an_opened_source(page) -> None:  # type: ignore[no-untyped-
     _ask(page, "¿Dónde se reunirán nuevamente las delegaciones?")
     last = page.get_by_test_id("stChatMessage").last
     assert "Washington" in last.inner_text()
+    # The grade's badge, with its own icon font (an emoji needs a font the browser may lack).
+    assert "Verified" in last.inner_text() and "Unverified" not in last.inner_text()
     # st.status is an expander too, so open the source by its label: named by what it says.
     label = last.locator("summary", has_text="[1] ").first
     assert "Las dos delegaciones acordaron" in label.inner_text() and "characters" not in label.inner_text()
