@@ -17,6 +17,13 @@ class Guard:
     why: str  # one line: the failure it exists for
     grade: str = UNVERIFIED  # what the answer is graded when it acts ("" for a repair or a helper)
 
+    @property
+    def effect(self) -> str:
+        """What it does to an answer, in words, for `docqa guards`."""
+        if self.grade:
+            return f"grades {self.grade.replace('_', ' ')}"
+        return "repairs" if self.kind == REPAIR else "helps the checks"
+
 
 # Order is the order they act in. The bars live in the modules that apply them; `bar` quotes them
 # so that `docqa guards` and the docs show them beside the reason (docs/design.md, "Guards"). Before

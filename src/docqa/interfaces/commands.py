@@ -284,13 +284,11 @@ def guards(as_json: bool) -> None:
     from dataclasses import asdict
 
     from docqa.answer import DEFAULT_OFF, GUARDS
-    from docqa.answer.guards import REPAIR
 
     if as_json:
         echo(as_json_line([{**asdict(g), "on": g.name not in DEFAULT_OFF} for g in GUARDS]))
         return
     for g in GUARDS:
         state = "off" if g.name in DEFAULT_OFF else "on "
-        gives = f"grades {g.grade.replace('_', ' ')}" if g.grade else "repairs" if g.kind == REPAIR else "helps the checks"
-        echo(f"{state} {g.name:21} {g.kind:17} {gives:20} {g.bar}\n{'':64} why: {g.why}")
+        echo(f"{state} {g.name:21} {g.kind:17} {g.effect:20} {g.bar}\n{'':64} why: {g.why}")
     echo("\nSwitch one off for a measurement with `docqa eval FILE --ablate` (docs/design.md, \"Guards\").")
