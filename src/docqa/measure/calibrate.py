@@ -21,8 +21,9 @@ def calibrate(
     memo_path: Path | None = None, save: bool = True,
 ) -> dict[str, object]:
     """Answer every question with the NOT_FOUND guard off (its probability still recorded), choose
-    the bar that maximises right outcomes minus wrong answers, and write it to the model's profile.
-    A bar above 1 means the guard never pays for this model: it stays off."""
+    the bar that maximises verified right answers minus verified wrong ones (ablation.utility over
+    the grade), and write it to the model's profile. A bar above 1 means the model's doubt never
+    pays as a grade: it stays off."""
     rows: list[Row] = []
     memo = MemoLLM(services.llm(), memo_path) if memo_path else None
     run_eval(services, questions, False, progress, rows, services.asker(Policy(), llm=memo))

@@ -139,7 +139,7 @@ def _eval_phrasings(path: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
               stride: int, llm_path: str | None, context: str | None, memo: str | None, dry_run: bool, as_json: bool) -> None:
-    """Fit the chosen model's NOT_FOUND bar on a question file and save it in the model's profile."""
+    """Fit the doubt (NOT_FOUND) bar under which the chosen model's checked answers are graded verified; save it in its profile."""
     from docqa.measure.calibrate import calibrate as fit
     from docqa.models import ModelChoiceError
 

@@ -15,8 +15,9 @@ PROFILES_DIR = "profiles"
 @dataclass(frozen=True)
 class Profile:
     sha256: str
-    # The model's probability of opening its reply with NOT_FOUND at or above which an answer is
-    # withdrawn; None keeps the NOT_FOUND guard off (uncalibrated, or a fit found it does not pay).
+    # The model's probability of opening its reply with NOT_FOUND at or above which an answer that
+    # passed every check is graded unverified, not verified; None: the doubt grades nothing
+    # (uncalibrated, or a fit found it does not pay). `docqa calibrate` fits it.
     not_found_prob: float | None = None
     fitted_on: str = ""  # the question file(s) and what the fit measured, in words
 
