@@ -40,5 +40,5 @@ def test_a_document_that_gives_orders_does_not_hijack_other_answers(hostile: Ser
         doc = reader.store.document(c.doc_path)
         assert doc is not None and doc.text[c.start : c.end] == c.sentence
         assert "HACKED" not in c.sentence
-    if not answer.abstained:
+    if answer.grade == "verified":  # an unverified answer may cite nothing; "HACKED" is checked above
         assert any(c.doc_path == SEED.name for c in answer.citations) and seed_text
