@@ -122,10 +122,7 @@ def _print_sources(services: Any, answer: Any) -> None:
             secho(hint, dim=True)
         if answer.suggestion:
             secho(f"Did you mean: docqa ask {shlex.quote(answer.suggestion)}", bold=True)
-        if closest := answer.closest():
-            echo("\nClosest passages (not an answer):")
-            for h in closest:
-                echo(f"  - {source_label(h, store.document(h.doc_path))}\n      {h.doc_path}, {location(h)}: {h.text}")
+        _print_closest(store, answer, "Closest passages (not an answer):")
         return
     secho(grade_line(answer), fg="green" if answer.grade == VERIFIED else "yellow", bold=True)
     if answer.citations:
@@ -135,12 +132,20 @@ def _print_sources(services: Any, answer: Any) -> None:
     for s in answer.sentences:
         if not s.supported:
             secho(f"  ! not supported by the documents: {s.text}", fg="yellow")
-    if answer.grade == UNVERIFIED and (closest := answer.closest()):
-        echo("\nClosest passages, to check it against:")
-        for h in closest:
-            echo(f"  - {source_label(h, store.document(h.doc_path))}\n      {h.doc_path}, {location(h)}: {h.text}")
+    if answer.grade == UNVERIFIED:
+        _print_closest(store, answer, "Closest passages, to check it against:")
     for path in services.missing_sources([c.doc_path for c in answer.citations]):
         secho(f"  ! {path} was deleted from the corpus since the build; run `docqa index` to drop it", fg="yellow")
+
+
+def _print_closest(store: Any, answer: Any, heading: str) -> None:
+    """What the documents say closest to the question, beside an answer not found or not verified."""
+    from docqa.interfaces.render import location, source_label
+
+    if closest := answer.closest():
+        echo(f"\n{heading}")
+        for h in closest:
+            echo(f"  - {source_label(h, store.document(h.doc_path))}\n      {h.doc_path}, {location(h)}: {h.text}")
 
 
 def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_json: bool) -> Any:
