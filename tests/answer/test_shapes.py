@@ -52,6 +52,30 @@ def test_the_shape_of_a_question_is_read_from_its_words(question: str, lang: str
     assert shape_of(question, lang) == shape
 
 
+# Wordings of forms, not of the examples: written for this test, none in the recogniser's examples.
+@pytest.mark.parametrize(("question", "lang", "shape"), [
+    ("When was the annual summary released?", "en", FACT),  # the question word asks one fact
+    ("¿En qué año salió la lista de precios?", "es", FACT),
+    ("¿Qué lista encabezó la alcaldesa?", "es", FACT),
+    ("¿Cuánto tiempo dura el resumen oral?", "es", FACT),
+    ("Tell me who Marie Curie was.", "en", WHO_IS),  # a question inside a request
+    ("Explícame cómo funciona la bomba de agua", "es", WHY_HOW),
+    ("What's UNESCO?", "en", WHO_IS),
+    ("Who is the mayor of the town?", "en", FACT),  # who fills a role
+    ("Who are the founders of the firm?", "en", LIST),  # the members of a set
+    ("¿Quiénes votaron en contra de la ley?", "es", LIST),
+    ("Name the four members of the band.", "en", LIST),
+    ("Why did Ford, GM and Chrysler cut jobs?", "en", WHY_HOW),  # the question opened before the comma
+    ("the treaty was signed in Paris?", "en", YES_NO),  # a statement asked
+    ("¿Verdad que la planta cerró en 2010?", "es", YES_NO),
+    ("Were the workers paid?", "en", YES_NO),
+    ("¿Cómo se llama la presidenta del consejo?", "es", FACT),
+    ("waht did the minister announce?", "en", FACT),  # a question word typed with a slip
+])
+def test_the_shape_holds_on_wordings_outside_the_examples(question: str, lang: str, shape: str) -> None:
+    assert shape_of(question, lang) == shape
+
+
 def test_a_summary_is_as_long_as_asked_and_names_its_topic_when_it_has_one() -> None:
     assert sentences_asked("Resume el documento en dos frases.") == 2
     assert sentences_asked("Summarize it in 5 sentences") == 5 and sentences_asked("Hazme un resumen breve.") == 3
