@@ -161,34 +161,32 @@ def _plain(path: Path) -> Extracted:
 
 
 def _pdf(path: Path) -> Extracted:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    import pypdfium2 as pdfium
+
+    from docqa.index.pdftext import joined_pages, page_lines, page_text, running_lines
 
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            # Many PDFs are "encrypted" with an empty user password and open fine.
-            try:
-                ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - pypdf raises several types for unsupported crypto
-                ok = 0
-            if not ok:
-                raise SkipFile("encrypted PDF; save an unencrypted copy to index it")
-        pages = [clean(page.extract_text() or "") for page in reader.pages]
-    except SkipFile:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
-        raise SkipFile(f"corrupt PDF ({type(err).__name__}); re-export or repair the file") from None
-    except Exception as err:  # noqa: BLE001 - malformed PDFs raise arbitrary errors inside pypdf
+        pdf = pdfium.PdfDocument(str(path))  # opens the many PDFs "encrypted" with an empty password
+    except pdfium.PdfiumError as err:
+        if "password" in str(err).lower():
+            raise SkipFile("encrypted PDF; save an unencrypted copy to index it") from None
+        raise SkipFile(f"corrupt PDF ({err}); re-export or repair the file") from None
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            pages.append((page_lines(page), page.get_height()))
+            page.close()
+    except Exception as err:  # noqa: BLE001 - a malformed page can fail anywhere inside pdfium
         raise SkipFile(f"unreadable PDF ({type(err).__name__}); re-export or repair the file") from None
-    if not any(p.strip() for p in pages):
+    finally:
+        pdf.close()
+    running = running_lines(pages)
+    read = [page_text(lines, running, height) for lines, height in pages]
+    if not any(p.prose or p.extras for p in read):
         raise SkipFile("PDF has no text layer (scanned images?); run OCR on it first")
-    starts, parts, pos = [], [], 0
-    for page in pages:
-        starts.append(pos)
-        parts.append(page.strip())
-        pos += len(parts[-1]) + 2
-    return Extracted("\n\n".join(parts), tuple(starts))
+    text, starts = joined_pages(read)
+    return Extracted(clean(text), starts)
 
 
 MAX_INFLATED = 200 << 20  # a .docx's parts unzipped: no real document comes near it

@@ -1,0 +1,308 @@
+"""A PDF page's text as a reader sees it, from pdfium's characters: words hyphenated at a line end
+joined, exponents and indices kept readable (10^4, d_k), footnote marks off the words they follow,
+paragraphs apart, running headers and footers dropped."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from itertools import pairwise
+from statistics import median
+from typing import Any
+
+# A character is raised or lowered (a superscript or subscript) when it is this much smaller than
+# the text around it and its baseline is this share of the line's height above or below it.
+SMALLER = 0.85
+SHIFT = 0.2
+# A gap between two lines this many times a line's height starts a new paragraph.
+PARAGRAPH_GAP = 0.9
+# A gap between two words of a line this many times the type size separates a table's cells.
+CELL_GAP = 1.2
+# A line in the top or bottom band of the page, repeated on this share of the pages, is a running header or footer.
+MARGIN_BAND = 0.1
+RUNNING_SHARE = 0.5
+_SOFT_HYPHENS = "\ufffe\u00ad\x02"  # pdfium marks a hyphen that only breaks a word at a line end
+_SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+@dataclass(frozen=True)
+class _Char:
+    text: str
+    size: float
+    bottom: float
+    top: float
+    left: float
+    right: float
+    generated: bool  # a space or line break pdfium inferred, not in the PDF
+
+
+_Piece = tuple[str, float, float, float, float]  # text as written out, top, bottom, left, right
+
+
+@dataclass
+class _Line:
+    text: str
+    top: float
+    bottom: float
+    size: float = 0.0
+    columns: int = 1  # runs of words with a wide gap between them: a table's cells
+
+    @property
+    def height(self) -> float:
+        return max(1.0, self.top - self.bottom)
+
+
+def page_lines(page: Any) -> list[_Line]:
+    """The page's lines in pdfium's reading order, with scripts marked and hyphenation joined."""
+    from pypdfium2 import raw
+
+    textpage = page.get_textpage()
+    try:
+        chars = [_char(textpage, raw, i) for i in range(textpage.count_chars())]
+    finally:
+        textpage.close()
+    body = median([c.size for c in chars if c.text.strip() and c.size > 0] or [0.0])
+    return _lines(_marked(chars, body), chars)
+
+
+def _char(textpage: Any, raw: Any, i: int) -> _Char:
+    code = raw.FPDFText_GetUnicode(textpage, i)
+    left, bottom, right, top = textpage.get_charbox(i)
+    return _Char(chr(code) if code else "", raw.FPDFText_GetFontSize(textpage, i), bottom, top, left, right,
+                 bool(raw.FPDFText_IsGenerated(textpage, i)))
+
+
+def _marked(chars: list[_Char], body: float) -> list[_Piece]:
+    """Each character as it is written out, with its line box: a raised run after a digit is an
+    exponent ("10^4"), after a word a footnote mark (dropped); a lowered run is an index ("d_k")."""
+    out: list[_Piece] = []
+    base: _Char | None = None  # the last character of ordinary size on this line
+    i = 0
+    while i < len(chars):
+        c = chars[i]
+        if c.text in "\r\n" or c.generated and not c.text.strip():
+            out.append((c.text, c.top, c.bottom, c.left, c.right))
+            if c.text in "\r\n":
+                base = None
+            i += 1
+            continue
+        script = _script(c, base, body)
+        if not script:
+            out.append((c.text, c.top, c.bottom, c.left, c.right))
+            base = c
+            i += 1
+            continue
+        j = i + 1
+        while j < len(chars) and chars[j].text.strip() and _script(chars[j], base, body) == script:
+            j += 1
+        run = "".join(ch.text for ch in chars[i:j])
+        prev = base.text if base is not None else ""
+        dropped = script == "^" and bool(prev) and not _power_base(out) and _mark(run)
+        if dropped or script == "_" and prev.isalpha() or script == "^" and _power_base(out):
+            while out and not out[-1][0].strip():
+                out.pop()  # the space pdfium put before it: "10^4", not "10 ^4"
+        if script == "^" and _power_base(out):
+            out.append(("^" + run, base.top, base.bottom, c.left, chars[j - 1].right))  # type: ignore[union-attr]
+        elif script == "_" and prev.isalpha():
+            out.append(("_" + run, base.top, base.bottom, c.left, chars[j - 1].right))  # type: ignore[union-attr]
+        elif not dropped:
+            out.append((run, c.top, c.bottom, c.left, chars[j - 1].right))
+        # pdfium breaks the line at a raised mark; where the text goes on along the same baseline,
+        # that break is not the text's.
+        k = j
+        while k < len(chars) and chars[k].generated and chars[k].text in "\r\n":
+            k += 1
+        if k > j and k < len(chars) and base is not None and chars[k].bottom < base.top and chars[k].top > base.bottom:
+            out.append((" " if chars[k].text[:1].isalnum() else "", base.top, base.bottom, base.right, base.right))
+            j = k
+        i = j
+    return out
+
+
+def _power_base(out: list[_Piece]) -> bool:
+    """A raised run is an exponent after "10", a single digit or a bracket ("10^4", "2^n", "(x+1)^2");
+    after a longer number it is a footnote mark ("ley 19.880⁶")."""
+    tail = re.search(r"[\w.)\]]*$", "".join(piece[0] for piece in out[-8:]).rstrip())
+    token = tail.group() if tail else ""
+    return token.endswith(("10", ")", "]")) or re.fullmatch(r"\d", token) is not None or re.search(r"[×x]10$", token) is not None
+
+
+def _script(c: _Char, base: _Char | None, body: float) -> str:
+    # Only beside text of the body's size: a figure's small labels are not scripts of each other.
+    if base is None or c.size <= 0 or base.size < SMALLER * body or c.size >= SMALLER * base.size:
+        return ""
+    height = max(1.0, base.top - base.bottom)
+    if c.bottom - base.bottom > SHIFT * height:
+        return "^"
+    if base.bottom - c.bottom > SHIFT * height * 0.5:
+        return "_"
+    return ""
+
+
+def _mark(run: str) -> bool:
+    """A footnote mark: a number, a star or a dagger, as notes are called out."""
+    return bool(re.fullmatch(r"[\d,*†‡§]+", run))
+
+
+def _lines(marked: list[_Piece], chars: list[_Char]) -> list[_Line]:
+    lines: list[_Line] = []
+    pieces: list[_Piece] = []
+    for piece in marked + [("\n", 0.0, 0.0, 0.0, 0.0)]:
+        if piece[0] in "\r\n":
+            if piece[0] == "\n":
+                line = _line(pieces, chars)
+                if line is not None:
+                    lines.append(line)
+                pieces = []
+            continue
+        pieces.append(piece)
+    return lines
+
+
+def _line(pieces: list[_Piece], chars: list[_Char]) -> _Line | None:
+    text = "".join(p[0] for p in pieces).strip()
+    inked = [p for p in pieces if p[0].strip()]
+    if not text or not inked:
+        return None
+    top, bottom = max(p[1] for p in inked), min(p[2] for p in inked)
+    size = _size_between(chars, top, bottom)
+    wide = sum(b[3] - a[4] > CELL_GAP * max(size, 1.0) for a, b in pairwise(inked))
+    return _Line(text, top, bottom, size, 1 + wide)
+
+
+def _size_between(chars: list[_Char], top: float, bottom: float) -> float:
+    sizes = [c.size for c in chars if c.text.strip() and c.bottom >= bottom - 0.5 and c.top <= top + 0.5]
+    return median(sizes) if sizes else 0.0
+
+
+def page_text(lines: list[_Line], running: set[str], height: float) -> Page:
+    """The page as prose: paragraphs in reading order, a sentence that runs across a column or past a
+    table joined again, then the page's tables and figures' text, then its footnotes; running
+    headers and footers left out."""
+    body = median([ln.size for ln in lines if ln.size > 0] or [0.0])
+    blocks = _blocks([ln for ln in lines if _key(ln.text) not in running])
+    prose: list[list[_Line]] = []
+    tables: list[list[_Line]] = []
+    notes: list[list[_Line]] = []
+    for block in blocks:
+        if _tabular(block):
+            tables.append(block)
+        elif body and block[0].size < 0.95 * body and block[0].top < height * 0.3:
+            notes.append(block)  # small print low on the page: footnotes
+        else:
+            prose.append(block)
+    parts: list[str] = []
+    for block in prose:
+        parts = _run_on(parts, _joined(block))
+    extras = ["\n".join(ln.text for ln in b) for b in tables] + [_joined(b) for b in notes]
+    return Page([_plain(p) for p in parts], [_plain(p) for p in extras])
+
+
+@dataclass(frozen=True)
+class Page:
+    prose: list[str]  # paragraphs in reading order
+    extras: list[str]  # the page's tables, figures' text and footnotes, after its prose
+
+
+def joined_pages(pages: list[Page]) -> tuple[str, tuple[int, ...]]:
+    """The pages' text and where each page starts in it. A sentence cut by a page break is joined
+    again: its end, at the top of the next page, moves up to the page it starts on."""
+    prose = [list(p.prose) for p in pages]
+    for i in range(len(prose) - 1):
+        if prose[i] and prose[i + 1] and _runs_on(prose[i][-1]) and _goes_on(prose[i + 1][0]):
+            prose[i][-1] = f"{prose[i][-1]} {prose[i + 1].pop(0)}"
+    texts = ["\n\n".join(para + page.extras).strip() for para, page in zip(prose, pages)]
+    starts, pos = [], 0
+    for text in texts:
+        starts.append(pos)
+        pos += len(text) + 2
+    return "\n\n".join(texts), tuple(starts)
+
+
+def _goes_on(text: str) -> bool:
+    """A paragraph that can be the rest of a cut sentence: prose (not a label), opening in lower case."""
+    return len(text) >= 80 and text[:1].islower()
+
+
+def _plain(text: str) -> str:
+    return readable(text.translate(str.maketrans("", "", _SOFT_HYPHENS)))
+
+
+def _run_on(parts: list[str], text: str) -> list[str]:
+    if parts and _runs_on(parts[-1]) and _goes_on(text):
+        return [*parts[:-1], f"{parts[-1]} {text}"]
+    return [*parts, text]
+
+
+def _blocks(lines: list[_Line]) -> list[list[_Line]]:
+    """Lines grouped into blocks: a gap wider than a line, a jump up the page (the next column) or a
+    change of type size ends one."""
+    blocks: list[list[_Line]] = []
+    for line in lines:
+        prev = blocks[-1][-1] if blocks else None
+        if (prev is None or prev.bottom - line.top > PARAGRAPH_GAP * prev.height or line.top > prev.top + prev.height
+                or abs(line.size - prev.size) > 0.15 * max(prev.size, 1.0)):
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    return blocks
+
+
+_NUMBER = re.compile(r"^[-+±(]?\d[\d.,%×x)]*[†*]?$|^[-–—]$")
+
+
+def _tabular(block: list[_Line]) -> bool:
+    """Rows of cells: most lines have words set apart by wide gaps, or are mostly numbers."""
+    def row(line: _Line) -> bool:
+        words = line.text.split()
+        numbers = sum(bool(_NUMBER.match(w)) for w in words)
+        return line.columns >= 2 or numbers >= 2 and numbers >= 0.3 * len(words)
+    return sum(row(ln) for ln in block) >= max(1, 0.5 * len(block)) or bool(_CAPTION.match(block[0].text))
+
+
+# A table's or figure's caption goes with it, out of the prose it would cut.
+_CAPTION = re.compile(r"^(?:Table|Tabla|Tableau|Tabelle|Tabella|Figure|Figura|Fig\.|Abbildung)\s*\d+")
+
+
+def _joined(block: list[_Line]) -> str:
+    out = ""
+    for line in block:
+        if out and out[-1] in _SOFT_HYPHENS:
+            out = out[:-1] + line.text
+        else:
+            out = f"{out}\n{line.text}" if out else line.text
+    return out
+
+
+def _runs_on(previous: str) -> bool:
+    """A paragraph that stops mid-sentence (no closing punctuation, and not a heading: longer than a
+    line): a column break, a table, a footnote or the page's end cut it."""
+    tail = previous.rstrip()
+    return len(tail) > 80 and "\n" in tail and (tail[-1:].isalnum() or tail[-1:] in ",;-")
+
+
+def readable(text: str) -> str:
+    """Compatibility forms written plainly (ligatures "ﬁ", full-width digits) with NFKC, after
+    Unicode's own superscripts and subscripts are kept apart ("10⁴" is 10^4, not 104)."""
+    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]+", lambda m: "^" + m.group().translate(_SUPER), text)
+    text = re.sub(r"[₀₁₂₃₄₅₆₇₈₉]+", lambda m: "_" + m.group().translate(_SUB), text)
+    return unicodedata.normalize("NFKC", text)
+
+
+def running_lines(pages: list[tuple[list[_Line], float]]) -> set[str]:
+    """Lines in the top or bottom band of many pages, their numbers aside: running headers, footers
+    and page numbers."""
+    if len(pages) < 3:
+        return set()
+    seen: Counter[str] = Counter()
+    for lines, height in pages:
+        band = {_key(ln.text) for ln in lines if ln.top > height * (1 - MARGIN_BAND) or ln.bottom < height * MARGIN_BAND}
+        seen.update(band)
+    return {k for k, n in seen.items() if n >= RUNNING_SHARE * len(pages) or k == "#"}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()).lower())
