@@ -59,6 +59,9 @@ def test_a_table_does_not_cut_the_sentence_it_sits_in(tmp_path: Path) -> None:
              (72, 626, "ResNet-101", 9), (200, 626, "21.75", 9), (300, 626, "6.05", 9)]
     rest = [(72, 590, "far, which shows that the gains come from depth itself and not from width.", 10),
             (72, 578, "This holds on every dataset we tried, large and small, with the same settings.", 10)]
-    text = _pdf(tmp_path / "t.pdf", [body + table + rest])
+    caption = [(72, 614, "Table 2. Error rates on the validation set.", 9)]
+    text = _pdf(tmp_path / "t.pdf", [body + table + caption + rest])
     assert "trained so far, which shows" in text.replace("\n", " ")
     assert text.index("ResNet-50") > text.index("far, which shows")
+    # Each row a paragraph of its own, read with the table's label and its column headers.
+    assert "\n\nTable 2 — model: ResNet-50 · top-1 err.: 22.85 · top-5 err.: 6.71\n\n" in text

@@ -12,6 +12,8 @@ from itertools import pairwise
 from statistics import median
 from typing import Any
 
+from docqa.index.pdftables import CAPTION, Cell, Row, numeric, table_paragraphs
+
 # A character is raised or lowered (a superscript or subscript) when it is this much smaller than
 # the text around it and its baseline is this share of the line's height above or below it.
 SMALLER = 0.85
@@ -48,7 +50,7 @@ class _Line:
     top: float
     bottom: float
     size: float = 0.0
-    columns: int = 1  # runs of words with a wide gap between them: a table's cells
+    cells: tuple[Cell, ...] = ()  # runs of words with a wide gap between them: a table's cells
 
     @property
     def height(self) -> float:
@@ -169,8 +171,21 @@ def _line(pieces: list[_Piece], chars: list[_Char]) -> _Line | None:
         return None
     top, bottom = max(p[1] for p in inked), min(p[2] for p in inked)
     size = _size_between(chars, top, bottom)
-    wide = sum(b[3] - a[4] > CELL_GAP * max(size, 1.0) for a, b in pairwise(inked))
-    return _Line(text, top, bottom, size, 1 + wide)
+    cells: list[list[_Piece]] = []
+    last: _Piece | None = None
+    for piece in pieces:
+        if piece[0].strip():
+            if last is None or piece[3] - last[4] > CELL_GAP * max(size, 1.0):
+                cells.append([])
+            last = piece
+        if cells:
+            cells[-1].append(piece)
+    return _Line(text, top, bottom, size, tuple(_cell(c) for c in cells))
+
+
+def _cell(pieces: list[_Piece]) -> Cell:
+    inked = [p for p in pieces if p[0].strip()]
+    return "".join(p[0] for p in pieces).strip(), min(p[3] for p in inked), max(p[4] for p in inked)
 
 
 def _size_between(chars: list[_Char], top: float, bottom: float) -> float:
@@ -185,19 +200,27 @@ def page_text(lines: list[_Line], running: set[str], height: float) -> Page:
     body = median([ln.size for ln in lines if ln.size > 0] or [0.0])
     blocks = _blocks([ln for ln in lines if _key(ln.text) not in running])
     prose: list[list[_Line]] = []
-    tables: list[list[_Line]] = []
+    tables: list[list[_Line]] = []  # consecutive tabular blocks: one table with its caption
     notes: list[list[_Line]] = []
+    after_table = False
     for block in blocks:
         if _tabular(block):
-            tables.append(block)
-        elif body and block[0].size < 0.95 * body and block[0].top < height * 0.3:
+            if after_table:
+                tables[-1] = tables[-1] + block
+            else:
+                tables.append(block)
+            after_table = True
+            continue
+        after_table = False
+        if body and block[0].size < 0.95 * body and block[0].top < height * 0.3:
             notes.append(block)  # small print low on the page: footnotes
         else:
             prose.append(block)
     parts: list[str] = []
     for block in prose:
         parts = _run_on(parts, _joined(block))
-    extras = ["\n".join(ln.text for ln in b) for b in tables] + [_joined(b) for b in notes]
+    rows = [[Row(ln.text, ln.cells) for ln in t] for t in tables]
+    extras = [p for t in rows for p in table_paragraphs(t)] + [_joined(b) for b in notes]
     return Page([_plain(p) for p in parts], [_plain(p) for p in extras])
 
 
@@ -251,20 +274,14 @@ def _blocks(lines: list[_Line]) -> list[list[_Line]]:
     return blocks
 
 
-_NUMBER = re.compile(r"^[-+±(]?\d[\d.,%×x)]*[†*]?$|^[-–—]$")
-
-
 def _tabular(block: list[_Line]) -> bool:
     """Rows of cells: most lines have words set apart by wide gaps, or are mostly numbers."""
     def row(line: _Line) -> bool:
         words = line.text.split()
-        numbers = sum(bool(_NUMBER.match(w)) for w in words)
-        return line.columns >= 2 or numbers >= 2 and numbers >= 0.3 * len(words)
-    return sum(row(ln) for ln in block) >= max(1, 0.5 * len(block)) or bool(_CAPTION.match(block[0].text))
-
-
-# A table's or figure's caption goes with it, out of the prose it would cut.
-_CAPTION = re.compile(r"^(?:Table|Tabla|Tableau|Tabelle|Tabella|Figure|Figura|Fig\.|Abbildung)\s*\d+")
+        numbers = sum(numeric(w) for w in words)
+        return len(line.cells) >= 2 or numbers >= 2 and numbers >= 0.3 * len(words)
+    # A table's or figure's caption goes with it, out of the prose it would cut.
+    return sum(row(ln) for ln in block) >= max(1, 0.5 * len(block)) or bool(CAPTION.match(block[0].text))
 
 
 def _joined(block: list[_Line]) -> str:

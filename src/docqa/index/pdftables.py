@@ -1,0 +1,107 @@
+"""A PDF table as sentences: each row read with its column headers and the table's label
+("Table 3 — model: ResNet-50 · top-1 err.: 22.85 · top-5 err.: 6.71"), so a row can be retrieved and
+cited alone; the caption kept whole."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Cell = tuple[str, float, float]  # text, left, right
+
+# A table's or figure's caption, by the label it opens with.
+CAPTION = re.compile(r"^(?:Table|Tabla|Tableau|Tabelle|Tabella|Figure|Figura|Fig\.|Abbildung)\s*\d+[a-z]?")
+_NUMBER = re.compile(r"^[-+±(]?\d[\d.,%×x)]*[†*]?$|^[-–—]$")
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    cells: tuple[Cell, ...]
+
+
+def table_paragraphs(rows: Sequence[Row]) -> list[str]:
+    """The captions, then each row as one paragraph "label — header: cell · header: cell"; lines
+    with no header over them (a figure's labels) kept as they are. Tables set side by side or one
+    after another are told apart by their header lines, and take the captions' labels in order."""
+    captions = [i for i, r in enumerate(rows) if CAPTION.match(r.text)]
+    labels = [CAPTION.match(rows[i].text).group() for i in captions]  # type: ignore[union-attr]
+    caption_lines = _caption_lines(rows, captions)
+    grid = [r for i, r in enumerate(rows) if i not in caption_lines]
+    out = [_caption_text(rows, captions, caption_lines)] if captions else []
+    heads = [i for i, r in enumerate(grid) if _header(r) and (i == 0 or not _header(grid[i - 1]))]
+    if not heads:
+        return out + (["\n".join(r.text for r in grid)] if grid else [])
+    loose = grid[: heads[0]]
+    for k, start in enumerate(heads):
+        end = heads[k + 1] if k + 1 < len(heads) else len(grid)
+        label = labels[k] if len(labels) == len(heads) else labels[0] if len(labels) == 1 else ""
+        body = _merged(grid[start + 1 : end], grid[start].cells)
+        prefix = f"{label} — " if label else ""
+        out += [prefix + " · ".join(f"{h}: {v}" if h else v for h, v in row if v) for row in body]
+    return out + (["\n".join(r.text for r in loose)] if loose else [])
+
+
+def _header(row: Row) -> bool:
+    return len(row.cells) >= 2 and not any(numeric(c[0]) for c in row.cells)
+
+
+def _caption_text(rows: Sequence[Row], captions: list[int], lines: set[int]) -> str:
+    """Each caption with its following lines, one paragraph each."""
+    texts = []
+    for i in sorted(lines):
+        if i in captions or not texts:
+            texts.append(rows[i].text)
+        else:
+            texts[-1] = f"{texts[-1]} {rows[i].text}"
+    return "\n\n".join(texts)
+
+
+def _caption_lines(rows: Sequence[Row], captions: list[int]) -> set[int]:
+    """A caption's lines: its first, and the lines after it that are prose (one cell, no figures)."""
+    lines: set[int] = set()
+    for i in captions:
+        lines.add(i)
+        j = i + 1
+        while j < len(rows) and len(rows[j].cells) == 1 and not numeric(rows[j].text.split()[-1]) and j not in captions:
+            lines.add(j)
+            j += 1
+    return lines
+
+
+def _merged(grid: Sequence[Row], headers: Sequence[Cell]) -> list[list[tuple[str, str]]]:
+    """Each line's cells under the header they sit below; a line that only continues some cells of
+    the row above (a wrapped cell) is added to it."""
+    rows: list[list[tuple[str, str]]] = []
+    first = headers[0]
+    for line in grid:
+        columns = [_column(c, headers) for c in line.cells]
+        placed = [""] * len(headers)
+        for col, cell in zip(columns, line.cells, strict=True):
+            placed[col] = f"{placed[col]} {cell[0]}".strip()
+        # A line with no figure that leaves the first column empty goes on with the row above (a
+        # wrapped cell); one with a figure is a row of its own under the same first cell (a merged cell).
+        lead = not placed[0] and line.cells[0][1] > first[2]
+        if rows and lead and not any(numeric(c[0]) for c in line.cells):
+            rows[-1] = [(h, f"{v} {placed[k]}".strip()) for k, (h, v) in enumerate(rows[-1])]
+            continue
+        if rows and lead:
+            placed[0] = rows[-1][0][1]
+        rows.append([(h[0], placed[k]) for k, h in enumerate(headers)])
+    return rows
+
+
+def _column(cell: Cell, headers: Sequence[Cell]) -> int:
+    """The header a cell sits under: the most overlap, else the nearest centre."""
+    def overlap(h: Cell) -> float:
+        return min(cell[2], h[2]) - max(cell[1], h[1])
+    best = max(range(len(headers)), key=lambda k: overlap(headers[k]))
+    if overlap(headers[best]) > 0:
+        return best
+    centre = (cell[1] + cell[2]) / 2
+    return min(range(len(headers)), key=lambda k: abs((headers[k][1] + headers[k][2]) / 2 - centre))
+
+
+def numeric(text: str) -> bool:
+    return bool(_NUMBER.match(text.strip()))
