@@ -14,7 +14,7 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_F
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint index browser bench clean
+.PHONY: setup run test test-fast lint index browser bench clean ocr
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 $(LLM): $(STAMP)
 	$(BIN)/docqa models --models-dir models --path-only
 
-setup: $(STAMP) $(LLM)
+setup: $(STAMP) $(LLM) ocr
+
+# Tesseract reads scanned PDFs (Spanish and English); without it a scan is skipped with that reason.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || (apt-get install -y -qq tesseract-ocr tesseract-ocr-spa tesseract-ocr-eng >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-spa tesseract-ocr-eng >/dev/null)) \
+		|| echo "warning: could not install tesseract-ocr; scanned PDFs will be skipped with that reason"
 
 index: setup
 	$(BIN)/docqa index

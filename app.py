@@ -8,7 +8,7 @@ import streamlit as st
 
 from docqa.answer import Token, Turn
 from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
-from docqa.index import save_uploads
+from docqa.index import OCR_MARK, save_uploads
 from docqa.interfaces import (
     BADGES,
     Progress,
@@ -146,7 +146,9 @@ def passage(services: Services, label: str, doc_path: str, hit, key: str, gone: 
         if doc_path in gone:
             st.warning(inert(f"{doc_path} was deleted from the corpus since the build; this is the indexed copy. "
                              "Rebuild the index to drop it."))
-        if doc.encoding not in ("", "utf-8"):
+        if doc.encoding.startswith(OCR_MARK):
+            st.caption(inert(f"Scanned: read by {doc.encoding}; OCR may misread a word or a figure."))
+        elif doc.encoding not in ("", "utf-8"):
             st.caption(inert(f"Read as {doc.encoding}."))
         if hit is not None:
             st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))

@@ -20,6 +20,7 @@ from docqa.index.layout import (
 from docqa.index.lexical import fold, folded_words, in_dictionary, query_terms, stem, terms, terms_found
 from docqa.index.localray import start as start_local_cluster
 from docqa.index.localray import stop as stop_local_cluster
+from docqa.index.ocr import OCR_MARK
 from docqa.index.reader import IndexReader, StaleFile, stale_files
 from docqa.index.segment import detect_language, title
 from docqa.index.store import SentenceRow, Store
@@ -33,6 +34,7 @@ __all__ = [
     "HNSW",
     "IVF",
     "MANIFEST",
+    "OCR_MARK",
     "SCHEMA_VERSION",
     "SENTENCE_VECTORS",
     "STORE",

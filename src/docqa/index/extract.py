@@ -6,8 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from docqa.config import SUPPORTED_EXTENSIONS, FileLimits
+from docqa.index.ocr import OcrMissing, describe, ocr_langs, read_page, settled_langs
+from docqa.index.pdftext import Page, ocr_page, page_text, running_lines
 
 
 class SkipFile(Exception):
@@ -163,7 +166,7 @@ def _plain(path: Path) -> Extracted:
 def _pdf(path: Path) -> Extracted:
     import pypdfium2 as pdfium
 
-    from docqa.index.pdftext import joined_pages, page_lines, page_text, running_lines
+    from docqa.index.pdftext import has_images, joined_pages, page_lines
 
     try:
         pdf = pdfium.PdfDocument(str(path))  # opens the many PDFs "encrypted" with an empty password
@@ -172,21 +175,44 @@ def _pdf(path: Path) -> Extracted:
             raise SkipFile("encrypted PDF; save an unencrypted copy to index it") from None
         raise SkipFile(f"corrupt PDF ({err}); re-export or repair the file") from None
     try:
-        pages = []
+        pages, scanned = [], []
         for i in range(len(pdf)):
             page = pdf[i]
             pages.append((page_lines(page), page.get_height()))
+            if not pages[-1][0] and has_images(page):
+                scanned.append(i)
             page.close()
+        read, langs = _read_pages(pdf, pages, scanned)
+    except OcrMissing as err:
+        raise SkipFile(str(err)) from None
+    except SkipFile:
+        raise
     except Exception as err:  # noqa: BLE001 - a malformed page can fail anywhere inside pdfium
         raise SkipFile(f"unreadable PDF ({type(err).__name__}); re-export or repair the file") from None
     finally:
         pdf.close()
+    if not any(p.prose or p.extras for p in read):
+        raise SkipFile("PDF has no text: no text layer and nothing OCR could read")
+    text, starts = joined_pages(read)
+    return Extracted(clean(text), starts, describe(langs, len(scanned)) if scanned else "")
+
+
+def _read_pages(pdf: Any, pages: list[tuple[list[Any], float]], scanned: list[int]) -> tuple[list[Page], str]:
+    """Each page's text from its text layer, or by OCR where it has none (a scanned page)."""
     running = running_lines(pages)
     read = [page_text(lines, running, height) for lines, height in pages]
-    if not any(p.prose or p.extras for p in read):
-        raise SkipFile("PDF has no text layer (scanned images?); run OCR on it first")
-    text, starts = joined_pages(read)
-    return Extracted(clean(text), starts)
+    langs = ""
+    if scanned:
+        langs = ocr_langs()
+        for n, i in enumerate(scanned):
+            page = pdf[i]
+            text = read_page(page, langs)
+            if n == 0 and (settled := settled_langs(text, langs)) != langs:
+                langs = settled
+                text = read_page(page, langs)  # read again in the language the scan is in
+            read[i] = ocr_page(text)
+            page.close()
+    return read, langs
 
 
 MAX_INFLATED = 200 << 20  # a .docx's parts unzipped: no real document comes near it

@@ -8,7 +8,6 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from itertools import pairwise
 from statistics import median
 from typing import Any
 
@@ -228,6 +227,19 @@ def page_text(lines: list[_Line], running: set[str], height: float) -> Page:
 class Page:
     prose: list[str]  # paragraphs in reading order
     extras: list[str]  # the page's tables, figures' text and footnotes, after its prose
+
+
+def has_images(page: Any) -> bool:
+    from pypdfium2 import raw
+
+    return next(iter(page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2)), None) is not None
+
+
+def ocr_page(text: str) -> Page:
+    """A page OCR read: its paragraphs, with words hyphenated at a line end joined."""
+    text = re.sub(r"(\w)-\n(?=[a-záéíóúñü])", r"\1", text)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return Page([readable(p) for p in paragraphs], [])
 
 
 def joined_pages(pages: list[Page]) -> tuple[str, tuple[int, ...]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from docqa.index import OCR_MARK
 from docqa.interfaces.cligroup import ProgressBars, as_json_line, echo, fail, main, secho, settings_with
 from docqa.types import UNVERIFIED, VERIFIED
 
@@ -88,7 +89,12 @@ def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_j
             echo(f"          {s['change']:8} {s['path']}")
     else:
         echo("stale     no: the index matches the corpus")
-    legacy = [f for f in info["files"] if f["encoding"] not in ("", "utf-8")]
+    scans = [f for f in info["files"] if f["encoding"].startswith(OCR_MARK)]
+    if scans:
+        echo(f"ocr       {len(scans)} scanned file(s) read by OCR:")
+        for f in scans:
+            echo(f"          {f['path']}: {f['encoding'].removeprefix(OCR_MARK).strip()}")
+    legacy = [f for f in info["files"] if f["encoding"] not in ("", "utf-8") and f not in scans]
     if legacy:
         echo(f"encodings {len(legacy)} file(s) read from a legacy encoding:")
         for f in legacy:

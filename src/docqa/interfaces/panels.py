@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from docqa.index import OCR_MARK
 from docqa.interfaces.chats import ChatStore, ChatStoreError, markdown
 from docqa.interfaces.render import document_html, inert
 from docqa.interfaces.services import Services
@@ -25,6 +26,8 @@ def library(services: Services, status: dict[str, Any]) -> None:
             path = str(d["path"])
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(d["modified"])))
             state = f" · **{inert(d['stale'])} since the build**" if d["stale"] else ""
+            if str(d.get("read", "")).startswith(OCR_MARK):  # "OCR (eng), 28 pages"
+                state = f" · {inert(d['read'])}{state}"
             st.markdown(f"{inert(path)}  \n{inert(d['type'])} · {int(d['size']) / 1024:,.1f} KB · "
                         f"{d['sentences']} sentences · modified {when}{state}")
             opening, deleting = st.columns(2)

@@ -200,7 +200,8 @@ class Services:
             status = {"files": reader.store.catalogue(), "stale": self._stale(reader)}
         stale = {s["path"]: s["change"] for s in status["stale"]}
         return [{"path": f["path"], "type": Path(str(f["path"])).suffix.lstrip(".").lower(), "size": f["size"],
-                 "sentences": f["sentences"], "modified": f["modified"], "stale": stale.get(str(f["path"]), "")}
+                 "sentences": f["sentences"], "modified": f["modified"], "stale": stale.get(str(f["path"]), ""),
+                 "read": str(f.get("encoding", ""))}
                 for f in status["files"]]
 
     def _stale(self, reader: IndexReader) -> list[dict[str, str]]:

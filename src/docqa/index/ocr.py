@@ -1,0 +1,63 @@
+"""Scanned PDF pages read by Tesseract (through pytesseract): a page with no text layer is rendered
+by pdfium and its words recognised; where Tesseract is missing the file is skipped with that reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+OCR_DPI = 300  # Tesseract reads print best at 300 dpi
+# Languages a page is read in, Tesseract's names joined by "+": the first that is installed are used.
+DEFAULT_LANGS = "spa+eng"
+OCR_MARK = "OCR"  # how an OCR'd file is said to be read (Document.encoding): "OCR (spa+eng), 28 pages"
+
+
+class OcrMissing(Exception):
+    """Tesseract, or the languages asked for, are not installed: the message says how to install them."""
+
+
+def ocr_langs() -> str:
+    """The languages from DOCQA_OCR_LANGS (e.g. "spa+eng", "deu"), limited to those installed."""
+    wanted = os.environ.get("DOCQA_OCR_LANGS", DEFAULT_LANGS)
+    if shutil.which("tesseract") is None:
+        raise OcrMissing("scanned PDF (no text layer) and Tesseract is not installed; install it "
+                         "(`apt-get install tesseract-ocr tesseract-ocr-spa`, or `make setup`) and run `docqa index`")
+    import pytesseract
+
+    installed = set(pytesseract.get_languages(config=""))
+    langs = [lang for lang in wanted.split("+") if lang in installed]
+    if not langs:
+        raise OcrMissing(f"scanned PDF and no Tesseract language of {wanted} is installed; install "
+                         f"tesseract-ocr-{wanted.split('+')[0]} or set DOCQA_OCR_LANGS to one of {'+'.join(sorted(installed))}")
+    return "+".join(langs)
+
+
+def read_page(page: Any, langs: str) -> str:
+    """The words Tesseract reads on a rendered page, as lines and paragraphs."""
+    import pytesseract
+
+    image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+    try:
+        return str(pytesseract.image_to_string(image, lang=langs, config="--psm 1"))
+    finally:
+        image.close()
+
+
+# Languages docqa detects (index.segment) and Tesseract's names for them.
+TESSERACT_NAMES = {"es": "spa", "en": "eng", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ca": "cat", "nl": "nld"}
+
+
+def settled_langs(first_page: str, langs: str) -> str:
+    """The language a scan is read in: the one its first page reads as, when that is installed and
+    DOCQA_OCR_LANGS was not set; a model of the wrong language reads "i" as "¡"."""
+    from docqa.index.segment import detect_language
+
+    if "DOCQA_OCR_LANGS" in os.environ or "+" not in langs:
+        return langs
+    name = TESSERACT_NAMES.get(detect_language(first_page, default=""), "")
+    return name if name in langs.split("+") else langs
+
+
+def describe(langs: str, pages: int) -> str:
+    return f"{OCR_MARK} ({langs}), {pages} page{'s' if pages != 1 else ''}"
