@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from docqa.index.chunk import estimate_tokens, make_chunks
 from docqa.index.cluster import ClusterError, ray_runner
+from docqa.index.extract import SkipFile
+from docqa.index.extract import extract as extract_file
 from docqa.index.ingest import BuildReport, NothingIndexed, Progress, build_index
 from docqa.index.layout import (
     MANIFEST,
@@ -47,6 +49,7 @@ __all__ = [
     "NothingIndexed",
     "Progress",
     "SentenceRow",
+    "SkipFile",
     "Spec",
     "StaleFile",
     "Store",
@@ -56,6 +59,7 @@ __all__ = [
     "damage_message",
     "detect_language",
     "estimate_tokens",
+    "extract_file",
     "fold",
     "folded_words",
     "in_dictionary",

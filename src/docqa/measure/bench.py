@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from docqa.config import Settings
-from docqa.index import IndexReader
+from docqa.index import OCR_MARK, IndexReader, SkipFile, extract_file
 from docqa.interfaces import Services
 from docqa.measure.benchscale import peak_rss_mb
 from docqa.measure.evaluate import gold_in, load_questions
@@ -18,8 +19,36 @@ from docqa.search import Retriever
 Log = Callable[[str], None]
 
 
+def pdf_reading(corpus: Path, log: Log) -> dict[str, object]:
+    """How fast the corpus's PDFs are read, pages with a text layer apart from pages read by OCR."""
+    text_pages = ocr_pages = 0
+    text_s = ocr_s = 0.0
+    for path in sorted(corpus.rglob("*.pdf")):
+        log(f"reading {path.name} ...")
+        t0 = time.perf_counter()
+        try:
+            got = extract_file(path)
+        except SkipFile as err:
+            log(f"  skipped: {err}")
+            continue
+        seconds = time.perf_counter() - t0
+        scanned = int(m.group(1)) if (m := re.search(r"(\d+) pages?$", got.encoding)) and got.encoding.startswith(OCR_MARK) else 0
+        pages = len(got.page_starts)
+        # A file with scanned pages is timed as OCR: its text-layer pages take a few milliseconds.
+        if scanned:
+            ocr_pages, ocr_s = ocr_pages + scanned, ocr_s + seconds
+            text_pages += pages - scanned
+        else:
+            text_pages, text_s = text_pages + pages, text_s + seconds
+    return {"text_pages": text_pages, "text_pages_per_s": round(text_pages / text_s, 2) if text_s else None,
+            "ocr_pages": ocr_pages, "ocr_seconds_per_page": round(ocr_s / ocr_pages, 2) if ocr_pages else None,
+            "ocr_pages_per_s": round(ocr_pages / ocr_s, 3) if ocr_s else None, "peak_rss_mb": round(peak_rss_mb())}
+
+
 def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
-    """Full build, the same texts through the bare embedder, and an incremental run after one edit."""
+    """Full build, the same texts through the bare embedder, and an incremental run after one edit;
+    first, how fast its PDFs are read (pages a second, text layer and OCR)."""
+    pdf = pdf_reading(settings.corpus, log)
     work = Path(tempfile.mkdtemp(prefix="docqa-bench-"))
     try:
         corpus = work / "corpus"
@@ -68,6 +97,7 @@ def run_ingest_bench(settings: Settings, log: Log) -> dict[str, object]:
             "speedup_over_embedded_chunks": round(before.seconds / full.seconds, 2),
             "peak_rss_mb": round(peak_rss_mb()),
             "disk_bytes_per_chunk": round(disk / max(1, full.chunks)),
+            "pdf": pdf,
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
