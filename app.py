@@ -152,9 +152,22 @@ def passage(services: Services, label: str, doc_path: str, hit, key: str, gone: 
             st.caption(inert(f"Read as {doc.encoding}."))
         if hit is not None:
             st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))
+            _page_view(services, doc_path, hit, key)
         start, end = span or (hit.start, hit.end)
         if st.toggle("Read the whole document", key=key):
             st.html(document_html(doc.text, start, end))
+
+
+def _page_view(services: Services, doc_path: str, hit, key: str) -> None:  # type: ignore[no-untyped-def]
+    """A PDF's page, with the cited sentence marked on it, on request (rendering takes a moment)."""
+    if not doc_path.lower().endswith(".pdf") or not hit.page or not st.toggle(f"Show it on page {hit.page}", key=f"{key}-page"):
+        return
+    shown = services.page_image(doc_path, hit.page, hit.text)
+    if shown is None:
+        st.caption(inert(f"Page {hit.page} of {doc_path} cannot be shown: the file is no longer in the corpus."))
+        return
+    png, marked = shown
+    st.image(png, caption=f"p. {hit.page}" + ("" if marked else " — the sentence could not be located on the page image"))
 
 
 def main() -> None:

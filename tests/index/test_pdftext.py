@@ -65,3 +65,23 @@ def test_a_table_does_not_cut_the_sentence_it_sits_in(tmp_path: Path) -> None:
     assert text.index("ResNet-50") > text.index("far, which shows")
     # Each row a paragraph of its own, read with the table's label and its column headers.
     assert "\n\nTable 2 — model: ResNet-50 · top-1 err.: 22.85 · top-5 err.: 6.71\n\n" in text
+
+
+def test_the_cited_sentence_is_marked_on_its_page(tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from docqa.index import page_png
+
+    path = tmp_path / "p.pdf"
+    _pdf(path, [[(72, 700, "A first page.", 10)],
+                [(72, 700, "The second page says that the bridge opened in 1932 after six years.", 10),
+                 (72, 680, "Nothing else is written here.", 10)]])
+    shown = page_png(path, 2, "The second page says that the bridge opened in 1932 after six years.")
+    assert shown is not None and shown[1]
+    image = Image.open(BytesIO(shown[0])).convert("RGB")
+    yellow = sum(1 for r, g, b in image.getdata() if r > 200 and g > 180 and b < 150)
+    assert yellow > 500  # the sentence's box is painted
+    assert page_png(path, 2, "A sentence this page does not hold at all.")[1] is False  # type: ignore[index]
+    assert page_png(path, 3, "anything") is None

@@ -23,6 +23,7 @@ from docqa.index.lexical import fold, folded_words, in_dictionary, query_terms, 
 from docqa.index.localray import start as start_local_cluster
 from docqa.index.localray import stop as stop_local_cluster
 from docqa.index.ocr import OCR_MARK
+from docqa.index.pdfpage import page_png
 from docqa.index.reader import IndexReader, StaleFile, stale_files
 from docqa.index.segment import detect_language, title
 from docqa.index.store import SentenceRow, Store
@@ -65,6 +66,7 @@ __all__ = [
     "in_dictionary",
     "make_chunks",
     "new_staging",
+    "page_png",
     "publish",
     "query_terms",
     "ray_runner",

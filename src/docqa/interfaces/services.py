@@ -9,7 +9,7 @@ from typing import Any
 
 from docqa.answer import DEFAULT_OFF, Asker, Policy, Recogniser, recogniser_for
 from docqa.config import Settings, UserError
-from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, stale_files
+from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, page_png, stale_files
 from docqa.interfaces.chats import FILE as CHATS_FILE
 from docqa.interfaces.chats import ChatStore
 from docqa.interfaces.rebuild import build_in_child
@@ -208,6 +208,14 @@ class Services:
         """The corpus files changed since the build, and how."""
         found: list[StaleFile] = stale_files(reader, self.settings.corpus, int(self.settings.max_file_mb * 1e6))
         return [{"path": s.path, "change": s.change} for s in found]
+
+    def page_image(self, doc_path: str, page: int, sentence: str) -> tuple[bytes, bool] | None:
+        """A PDF source's page as PNG with the cited sentence marked, and whether it was found there;
+        None for other files, or when the file is no longer in the corpus."""
+        path = self.settings.corpus / doc_path
+        if not doc_path.lower().endswith(".pdf") or not page or not path.is_file():
+            return None
+        return page_png(path, page, sentence)
 
     def delete_document(self, path: str, progress: Progress | None = None) -> BuildReport:
         """Delete an indexed document's file from the corpus, then update the index incrementally (the
