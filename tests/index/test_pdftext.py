@@ -86,3 +86,12 @@ def test_the_cited_sentence_is_marked_on_its_page(tmp_path: Path) -> None:
     assert yellow > 500  # the sentence's box is painted
     assert page_png(path, 2, "A sentence this page does not hold at all.")[1] is False  # type: ignore[index]
     assert page_png(path, 3, "anything") is None
+
+
+def test_two_columns_are_read_down_the_left_then_the_right(tmp_path: Path) -> None:
+    # The right column is drawn first: the file's order is not the reading order.
+    right = [(320, 700 - 12 * n, f"Right column line {n} continues the story here", 9) for n in range(8)]
+    left = [(72, 700 - 12 * n, f"Left column line {n} opens the story here now", 9) for n in range(8)]
+    title = [(150, 760, "A Two Column Paper About Reading Order", 14)]
+    text = _pdf(tmp_path / "c.pdf", [title + right + left])
+    assert text.index("A Two Column") < text.index("Left column line 0") < text.index("Left column line 7") < text.index("Right column line 0")

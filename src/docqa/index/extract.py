@@ -178,7 +178,7 @@ def _pdf(path: Path) -> Extracted:
         pages, scanned = [], []
         for i in range(len(pdf)):
             page = pdf[i]
-            pages.append((page_lines(page), page.get_height()))
+            pages.append((page_lines(page), page.get_height(), page.get_width()))
             if not pages[-1][0] and has_images(page):
                 scanned.append(i)
             page.close()
@@ -197,10 +197,10 @@ def _pdf(path: Path) -> Extracted:
     return Extracted(clean(text), starts, describe(langs, len(scanned)) if scanned else "")
 
 
-def _read_pages(pdf: Any, pages: list[tuple[list[Any], float]], scanned: list[int]) -> tuple[list[Page], str]:
+def _read_pages(pdf: Any, pages: list[tuple[list[Any], float, float]], scanned: list[int]) -> tuple[list[Page], str]:
     """Each page's text from its text layer, or by OCR where it has none (a scanned page)."""
     running = running_lines(pages)
-    read = [page_text(lines, running, height) for lines, height in pages]
+    read = [page_text(lines, running, height, width) for lines, height, width in pages]
     langs = ""
     if scanned:
         langs = ocr_langs()

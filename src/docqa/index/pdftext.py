@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from docqa.index.pdfcolumns import Box, reading_order
 from docqa.index.pdftables import CAPTION, Cell, Row, numeric, table_paragraphs
 
 # A character is raised or lowered (a superscript or subscript) when it is this much smaller than
@@ -19,6 +21,8 @@ SMALLER = 0.85
 SHIFT = 0.2
 # A gap between two lines this many times a line's height starts a new paragraph.
 PARAGRAPH_GAP = 0.9
+# Type this much smaller than the body's, in a short block away from the page's foot: a figure's labels.
+FIGURE_SIZE = 0.9
 # A gap between two words of a line this many times the type size separates a table's cells.
 CELL_GAP = 1.2
 # A line in the top or bottom band of the page, repeated on this share of the pages, is a running header or footer.
@@ -50,6 +54,7 @@ class _Line:
     bottom: float
     size: float = 0.0
     cells: tuple[Cell, ...] = ()  # runs of words with a wide gap between them: a table's cells
+    ink: float = 0.0  # the median height of its letters as drawn: a figure's labels are drawn small whatever their font says
 
     @property
     def height(self) -> float:
@@ -179,7 +184,10 @@ def _line(pieces: list[_Piece], chars: list[_Char]) -> _Line | None:
             last = piece
         if cells:
             cells[-1].append(piece)
-    return _Line(text, top, bottom, size, tuple(_cell(c) for c in cells))
+    ink = median(p[1] - p[2] for p in inked)
+    if len(text) >= 4 and inked[-1][4] - inked[0][3] < ink * 2:
+        ink = 0.0  # set sideways (an axis's label): narrower than a few letters are tall
+    return _Line(text, top, bottom, size, tuple(_cell(c) for c in cells), ink)
 
 
 def _cell(pieces: list[_Piece]) -> Cell:
@@ -192,15 +200,19 @@ def _size_between(chars: list[_Char], top: float, bottom: float) -> float:
     return median(sizes) if sizes else 0.0
 
 
-def page_text(lines: list[_Line], running: set[str], height: float) -> Page:
+def page_text(lines: list[_Line], running: set[str], height: float, width: float = 0.0) -> Page:
     """The page as prose: paragraphs in reading order, a sentence that runs across a column or past a
     table joined again, then the page's tables and figures' text, then its footnotes; running
     headers and footers left out."""
     body = median([ln.size for ln in lines if ln.size > 0] or [0.0])
+    ink = median([ln.ink for ln in lines if ln.ink > 0] or [0.0])
     blocks = _blocks([ln for ln in lines if _key(ln.text) not in running])
+    boxes = [Box(min(ln.cells[0][1] for ln in b), max(ln.cells[-1][2] for ln in b), b[0].top, len(b)) for b in blocks]
+    blocks = [blocks[i] for i in reading_order(boxes, width)]
     prose: list[list[_Line]] = []
     tables: list[list[_Line]] = []  # consecutive tabular blocks: one table with its caption
     notes: list[list[_Line]] = []
+    figures: list[list[_Line]] = []
     after_table = False
     for block in blocks:
         if _tabular(block):
@@ -213,13 +225,15 @@ def page_text(lines: list[_Line], running: set[str], height: float) -> Page:
         after_table = False
         if body and block[0].size < 0.95 * body and block[0].top < height * 0.3:
             notes.append(block)  # small print low on the page: footnotes
+        elif len(_joined(block)) < 80 and (body and block[0].size < FIGURE_SIZE * body or block[0].ink < FIGURE_SIZE * ink):
+            figures.append(block)  # a few words in small type elsewhere: a figure's labels
         else:
             prose.append(block)
     parts: list[str] = []
     for block in prose:
         parts = _run_on(parts, _joined(block))
     rows = [[Row(ln.text, ln.cells) for ln in t] for t in tables]
-    extras = [p for t in rows for p in table_paragraphs(t)] + [_joined(b) for b in notes]
+    extras = [p for t in rows for p in table_paragraphs(t)] + [_joined(b) for b in figures + notes]
     return Page([_plain(p) for p in parts], [_plain(p) for p in extras])
 
 
@@ -321,13 +335,13 @@ def readable(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def running_lines(pages: list[tuple[list[_Line], float]]) -> set[str]:
+def running_lines(pages: Sequence[tuple[list[_Line], float, float]]) -> set[str]:
     """Lines in the top or bottom band of many pages, their numbers aside: running headers, footers
     and page numbers."""
     if len(pages) < 3:
         return set()
     seen: Counter[str] = Counter()
-    for lines, height in pages:
+    for lines, height, _ in pages:
         band = {_key(ln.text) for ln in lines if ln.top > height * (1 - MARGIN_BAND) or ln.bottom < height * MARGIN_BAND}
         seen.update(band)
     return {k for k, n in seen.items() if n >= RUNNING_SHARE * len(pages) or k == "#"}
