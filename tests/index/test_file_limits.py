@@ -71,12 +71,12 @@ def test_a_file_that_exhausts_memory_or_crashes_its_reader_is_skipped_and_the_re
     real = prepare_module.extract
     (corpus / "crash.txt").write_text("Un lector que falla. Con dos frases.\n", "utf-8")
 
-    def failing(path: Path, max_chars: int) -> object:
+    def failing(path: Path, max_chars: int, on_page: object = None) -> object:
         if path.name == "notas.md":
             raise MemoryError()
         if path.name == "crash.txt":
             raise AssertionError("a bug in a reader")
-        return real(path, max_chars)
+        return real(path, max_chars, on_page)
 
     monkeypatch.setattr(prepare_module, "extract", failing)
     report = services.build()

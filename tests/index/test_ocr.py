@@ -33,7 +33,9 @@ def _scan(path: Path, lines: list[str]) -> None:
 def test_a_scanned_page_is_read_by_ocr(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     _scan(path, ["Probabilistic counting algorithms", "estimate the number of distinct", "elements in a large collection."])
-    extracted = extract(path)
+    pages: list[tuple[int, int]] = []
+    extracted = extract(path, on_page=lambda done, total: pages.append((done, total)))
+    assert pages == [(1, 1)]  # progress heard page by page
     assert "distinct" in extracted.text and "collection" in extracted.text
     assert extracted.encoding.startswith(OCR_MARK) and extracted.encoding.endswith("1 page")
     assert "(eng)" in extracted.encoding  # its language detected from the first page

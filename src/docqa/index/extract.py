@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 from docqa.config import SUPPORTED_EXTENSIONS, FileLimits
 from docqa.index.ocr import OcrMissing, describe, ocr_langs, read_page, settled_langs
 from docqa.index.pdftext import Page, ocr_page, page_text, running_lines
+
+PageProgress = Callable[[int, int], None]  # OCR pages done, of all the file's scanned pages
 
 
 class SkipFile(Exception):
@@ -163,7 +166,7 @@ def _plain(path: Path) -> Extracted:
     return Extracted(_check_text(clean(text)), encoding=encoding)
 
 
-def _pdf(path: Path) -> Extracted:
+def _pdf(path: Path, on_page: PageProgress | None = None) -> Extracted:
     import pypdfium2 as pdfium
 
     from docqa.index.pdftext import has_images, joined_pages, page_lines
@@ -182,7 +185,7 @@ def _pdf(path: Path) -> Extracted:
             if not pages[-1][0] and has_images(page):
                 scanned.append(i)
             page.close()
-        read, langs = _read_pages(pdf, pages, scanned)
+        read, langs = _read_pages(pdf, pages, scanned, on_page)
     except OcrMissing as err:
         raise SkipFile(str(err)) from None
     except SkipFile:
@@ -197,7 +200,8 @@ def _pdf(path: Path) -> Extracted:
     return Extracted(clean(text), starts, describe(langs, len(scanned)) if scanned else "")
 
 
-def _read_pages(pdf: Any, pages: list[tuple[list[Any], float, float]], scanned: list[int]) -> tuple[list[Page], str]:
+def _read_pages(pdf: Any, pages: list[tuple[list[Any], float, float]], scanned: list[int],
+                on_page: PageProgress | None) -> tuple[list[Page], str]:
     """Each page's text from its text layer, or by OCR where it has none (a scanned page)."""
     running = running_lines(pages)
     read = [page_text(lines, running, height, width) for lines, height, width in pages]
@@ -212,6 +216,8 @@ def _read_pages(pdf: Any, pages: list[tuple[list[Any], float, float]], scanned: 
                 text = read_page(page, langs)  # read again in the language the scan is in
             read[i] = ocr_page(text)
             page.close()
+            if on_page is not None:
+                on_page(n + 1, len(scanned))
     return read, langs
 
 
@@ -269,16 +275,17 @@ def _html(path: Path) -> Extracted:
     return Extracted(_check_text(clean("\n\n".join(b for b in blocks if b))), encoding=encoding)
 
 
-def extract(path: Path, max_chars: int = FileLimits.chars) -> Extracted:
+def extract(path: Path, max_chars: int = FileLimits.chars, on_page: PageProgress | None = None) -> Extracted:
     """Extract a file's text or raise SkipFile with a reason a user can act on; a file with more
-    than `max_chars` characters of text is skipped (a Word file's stream stops reading there)."""
+    than `max_chars` characters of text is skipped (a Word file's stream stops reading there).
+    `on_page(done, total)` hears each scanned page of a PDF read by OCR."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         raise SkipFile(f"unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED_EXTENSIONS)}")
     if suffix in (".txt", ".md") and path.stat().st_size > 4 * max_chars:  # UTF-8 spends at most 4 bytes a character
         raise SkipFile(too_long(path.stat().st_size // 4, max_chars, "holds at least"))
     if suffix == ".pdf":
-        extracted = _pdf(path)
+        extracted = _pdf(path, on_page)
     elif suffix == ".docx":
         extracted = _docx(path, max_chars)
     elif suffix in (".html", ".htm"):

@@ -40,9 +40,12 @@ class Prepared:
     embedded: int = 0  # texts through the embedder
 
 
-def prepare(file: CorpusFile, sha: str, budget: int, limits: FileLimits = DEFAULT_LIMITS) -> Pending:
-    """Extract, segment and chunk one file; raises SkipFile with a user-facing reason."""
-    extracted = extract(file.path, limits.chars)
+def prepare(file: CorpusFile, sha: str, budget: int, limits: FileLimits = DEFAULT_LIMITS,
+            progress: Callable[[str, int, int], None] | None = None) -> Pending:
+    """Extract, segment and chunk one file; raises SkipFile with a user-facing reason. `progress`
+    hears each scanned page read by OCR (seconds a page)."""
+    on_page = (lambda done, total: progress(f"OCR {file.rel}", done, total)) if progress is not None else None
+    extracted = extract(file.path, limits.chars, on_page)
     doc = Document(file.rel, sha, file.mtime, file.size, extracted.text, detect_language(extracted.text),
                    extracted.page_starts, extracted.encoding)
     sentences = split_sentences(doc, limits.sentences)
@@ -64,7 +67,7 @@ def prepare_group(group: Sequence[tuple[CorpusFile, str]], budget: int, get_embe
     pending, unusable, unreadable = [], [], []
     for f, sha in group:
         try:
-            pending.append(prepare(f, sha, budget, limits))
+            pending.append(prepare(f, sha, budget, limits, progress))
         except SkipFile as err:
             unusable.append(Skipped(f.rel, str(err)))
         except OSError as err:
