@@ -1,5 +1,5 @@
 """A PDF table as sentences: each row read with its column headers and the table's label
-("Table 3 — model: ResNet-50 · top-1 err.: 22.85 · top-5 err.: 6.71"), so a row can be retrieved and
+("Table 3 — model: ResNet-50 · top-1 err: 22.85 · top-5 err: 6.71"), so a row can be retrieved and
 cited alone; the caption kept whole."""
 
 from __future__ import annotations
@@ -39,8 +39,13 @@ def table_paragraphs(rows: Sequence[Row]) -> list[str]:
         label = labels[k] if len(labels) == len(heads) else labels[0] if len(labels) == 1 else ""
         body = _merged(grid[start + 1 : end], grid[start].cells)
         prefix = f"{label} — " if label else ""
-        out += [prefix + " · ".join(f"{h}: {v}" if h else v for h, v in row if v) for row in body]
+        # A row is one sentence: a period ending a header or a cell ("top-1 err.") would cut it there.
+        out += [prefix + " · ".join(f"{_bare(h)}: {_bare(v)}" if h else _bare(v) for h, v in row if v) for row in body]
     return out + (["\n".join(r.text for r in loose)] if loose else [])
+
+
+def _bare(text: str) -> str:
+    return text.rstrip(".").strip()
 
 
 def _header(row: Row) -> bool:
