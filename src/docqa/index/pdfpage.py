@@ -48,7 +48,7 @@ def _boxes(page: Any, sentence: str) -> list[tuple[float, float, float, float]]:
     """The rectangles of the sentence on the page: its opening words found in the text layer, then
     as many characters as the sentence has (the text docqa indexed joins hyphenated words and drops
     footnote marks, so it is searched by its words, not as one string). A table row ("Table 3 —
-    model: ResNet-50 · top-1 err.: 22.85 …") is found by its first cell and marked to its line's end."""
+    model: ResNet-50 · top-1 err: 22.85 …") is found by its first cell and marked to its line's end."""
     textpage = page.get_textpage()
     try:
         cells = re.findall(r": ([^·]+?)(?: ·|$)", sentence) if " — " in sentence and " · " in sentence else []
