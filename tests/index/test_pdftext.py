@@ -64,7 +64,7 @@ def test_a_table_does_not_cut_the_sentence_it_sits_in(tmp_path: Path) -> None:
     assert "trained so far, which shows" in text.replace("\n", " ")
     assert text.index("ResNet-50") > text.index("far, which shows")
     # Each row a paragraph of its own, read with the table's label and its column headers.
-    assert "\n\nTable 2 — model: ResNet-50 · top-1 err: 22.85 · top-5 err: 6.71\n\n" in text
+    assert "\n\nTable 2 (Error rates on the validation set) — model: ResNet-50 · top-1 err: 22.85 · top-5 err: 6.71\n\n" in text
 
 
 def test_the_cited_sentence_is_marked_on_its_page(tmp_path: Path) -> None:

@@ -26,8 +26,11 @@ def table_paragraphs(rows: Sequence[Row]) -> list[str]:
     with no header over them (a figure's labels) kept as they are. Tables set side by side or one
     after another are told apart by their header lines, and take the captions' labels in order."""
     captions = [i for i, r in enumerate(rows) if CAPTION.match(r.text)]
-    labels = [CAPTION.match(rows[i].text).group() for i in captions]  # type: ignore[union-attr]
     caption_lines = _caption_lines(rows, captions)
+    # A row names its table by label and caption's first sentence ("Table 3 (Error rates on ImageNet
+    # validation)"): a question asks about what the table measures, which only the caption says.
+    labels = [_label(_caption_text(rows, [i], {j for j in caption_lines if j >= i and not set(range(i + 1, j + 1)) & set(captions)}))
+              for i in captions]
     grid = [r for i, r in enumerate(rows) if i not in caption_lines]
     out = [_caption_text(rows, captions, caption_lines)] if captions else []
     heads = [i for i, r in enumerate(grid) if _header(r) and (i == 0 or not _header(grid[i - 1]))]
@@ -40,12 +43,21 @@ def table_paragraphs(rows: Sequence[Row]) -> list[str]:
         body = _merged(grid[start + 1 : end], grid[start].cells)
         prefix = f"{label} — " if label else ""
         # A row is one sentence: a period ending a header or a cell ("top-1 err.") would cut it there.
-        out += [prefix + " · ".join(f"{_bare(h)}: {_bare(v)}" if h else _bare(v) for h, v in row if v) for row in body]
+        out += [prefix + " · ".join(f"{_bare(h, True)}: {_bare(v)}" if h else _bare(v) for h, v in row if v) for row in body]
     return out + (["\n".join(r.text for r in loose)] if loose else [])
 
 
-def _bare(text: str) -> str:
-    return text.rstrip(".").strip()
+def _label(caption: str) -> str:
+    found = CAPTION.match(caption)
+    label = found.group() if found else ""
+    first = re.split(r"(?<=[.:])\s", caption[len(label):].lstrip(" .:—-"), maxsplit=1)[0].rstrip(".:").strip()
+    return f"{label} ({first})" if first else label
+
+
+def _bare(text: str, header: bool = False) -> str:
+    """Without the periods that would end the row's sentence: a cell's last, every one of a header's
+    abbreviations ("top-5 err. (test)")."""
+    return re.sub(r"\.(?=\s)", "", text).rstrip(".").strip() if header else text.rstrip(".").strip()
 
 
 def _header(row: Row) -> bool:
