@@ -136,7 +136,9 @@ def passage(services: Services, label: str, doc_path: str, hit, key: str, gone: 
             span: tuple[int, int] | None = None, where: str = "") -> None:
     """One source, opened in place: where it is, the sentence between its neighbours, and the whole
     document on request."""
-    with st.expander(inert(label)):
+    # Open again after a rerun that one of its own toggles caused (showing the page, the whole document).
+    opened = bool(st.session_state.get(key)) or bool(st.session_state.get(f"{key}-page"))
+    with st.expander(inert(label), expanded=opened):
         st.caption(inert(f"{doc_path} — {where or location(hit)}") if hit is not None or where else inert(doc_path))
         store = services.reader().store
         doc = store.document(doc_path)
