@@ -11,7 +11,8 @@ from typing import Any
 
 from docqa.config import SUPPORTED_EXTENSIONS, FileLimits
 from docqa.index.ocr import OcrMissing, describe, ocr_langs, read_page, settled_langs
-from docqa.index.pdftext import Page, ocr_page, page_text, running_lines
+from docqa.index.pdfjoin import Page, joined_pages, ocr_page
+from docqa.index.pdftext import page_text, running_lines
 
 PageProgress = Callable[[int, int], None]  # OCR pages done, of all the file's scanned pages
 
@@ -169,7 +170,7 @@ def _plain(path: Path) -> Extracted:
 def _pdf(path: Path, on_page: PageProgress | None = None) -> Extracted:
     import pypdfium2 as pdfium
 
-    from docqa.index.pdftext import has_images, joined_pages, page_lines
+    from docqa.index.pdftext import has_images, page_lines
 
     try:
         pdf = pdfium.PdfDocument(str(path))  # opens the many PDFs "encrypted" with an empty password

@@ -5,7 +5,6 @@ paragraphs apart, running headers and footers dropped."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from statistics import median
 from typing import Any
 
 from docqa.index.pdfcolumns import Box, reading_order
+from docqa.index.pdfjoin import SOFT_HYPHENS, Page, plain, run_on
 from docqa.index.pdftables import CAPTION, Cell, Row, numeric, table_paragraphs
 
 # A character is raised or lowered (a superscript or subscript) when it is this much smaller than
@@ -28,9 +28,6 @@ CELL_GAP = 1.2
 # A line in the top or bottom band of the page, repeated on this share of the pages, is a running header or footer.
 MARGIN_BAND = 0.1
 RUNNING_SHARE = 0.5
-_SOFT_HYPHENS = "\ufffe\u00ad\x02"  # pdfium marks a hyphen that only breaks a word at a line end
-_SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
-_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 @dataclass(frozen=True)
@@ -231,59 +228,16 @@ def page_text(lines: list[_Line], running: set[str], height: float, width: float
             prose.append(block)
     parts: list[str] = []
     for block in prose:
-        parts = _run_on(parts, _joined(block))
+        parts = run_on(parts, _joined(block))
     rows = [[Row(ln.text, ln.cells) for ln in t] for t in tables]
     extras = [p for t in rows for p in table_paragraphs(t)] + [_joined(b) for b in figures + notes]
-    return Page([_plain(p) for p in parts], [_plain(p) for p in extras])
-
-
-@dataclass(frozen=True)
-class Page:
-    prose: list[str]  # paragraphs in reading order
-    extras: list[str]  # the page's tables, figures' text and footnotes, after its prose
+    return Page([plain(p) for p in parts], [plain(p) for p in extras])
 
 
 def has_images(page: Any) -> bool:
     from pypdfium2 import raw
 
     return next(iter(page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2)), None) is not None
-
-
-def ocr_page(text: str) -> Page:
-    """A page OCR read: its paragraphs, with words hyphenated at a line end joined."""
-    text = re.sub(r"(\w)-\n(?=[a-záéíóúñü])", r"\1", text)
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    return Page([readable(p) for p in paragraphs], [])
-
-
-def joined_pages(pages: list[Page]) -> tuple[str, tuple[int, ...]]:
-    """The pages' text and where each page starts in it. A sentence cut by a page break is joined
-    again: its end, at the top of the next page, moves up to the page it starts on."""
-    prose = [list(p.prose) for p in pages]
-    for i in range(len(prose) - 1):
-        if prose[i] and prose[i + 1] and _runs_on(prose[i][-1]) and _goes_on(prose[i + 1][0]):
-            prose[i][-1] = f"{prose[i][-1]} {prose[i + 1].pop(0)}"
-    texts = ["\n\n".join(para + page.extras).strip() for para, page in zip(prose, pages)]
-    starts, pos = [], 0
-    for text in texts:
-        starts.append(pos)
-        pos += len(text) + 2
-    return "\n\n".join(texts), tuple(starts)
-
-
-def _goes_on(text: str) -> bool:
-    """A paragraph that can be the rest of a cut sentence: prose (not a label), opening in lower case."""
-    return len(text) >= 80 and text[:1].islower()
-
-
-def _plain(text: str) -> str:
-    return readable(text.translate(str.maketrans("", "", _SOFT_HYPHENS)))
-
-
-def _run_on(parts: list[str], text: str) -> list[str]:
-    if parts and _runs_on(parts[-1]) and _goes_on(text):
-        return [*parts[:-1], f"{parts[-1]} {text}"]
-    return [*parts, text]
 
 
 def _blocks(lines: list[_Line]) -> list[list[_Line]]:
@@ -313,26 +267,11 @@ def _tabular(block: list[_Line]) -> bool:
 def _joined(block: list[_Line]) -> str:
     out = ""
     for line in block:
-        if out and out[-1] in _SOFT_HYPHENS:
+        if out and out[-1] in SOFT_HYPHENS:
             out = out[:-1] + line.text
         else:
             out = f"{out}\n{line.text}" if out else line.text
     return out
-
-
-def _runs_on(previous: str) -> bool:
-    """A paragraph that stops mid-sentence (no closing punctuation, and not a heading: longer than a
-    line): a column break, a table, a footnote or the page's end cut it."""
-    tail = previous.rstrip()
-    return len(tail) > 80 and "\n" in tail and (tail[-1:].isalnum() or tail[-1:] in ",;-")
-
-
-def readable(text: str) -> str:
-    """Compatibility forms written plainly (ligatures "ﬁ", full-width digits) with NFKC, after
-    Unicode's own superscripts and subscripts are kept apart ("10⁴" is 10^4, not 104)."""
-    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]+", lambda m: "^" + m.group().translate(_SUPER), text)
-    text = re.sub(r"[₀₁₂₃₄₅₆₇₈₉]+", lambda m: "_" + m.group().translate(_SUB), text)
-    return unicodedata.normalize("NFKC", text)
 
 
 def running_lines(pages: Sequence[tuple[list[_Line], float, float]]) -> set[str]:
