@@ -55,9 +55,9 @@ _ONE_FACT = re.compile(
     r"^(?:(?:en|a|de|desde|hasta|in|on|at|from|since|until) )?(?:cuando|donde|cuant[oa]s?|when|where|how (?:many|much|long|old|far|often))\b"
     r"|^(?:en |in |on )?(?:que|cual|which|what) (?:lista|list|pagina|page|ano|year|dia|day|fecha|date)\b"
 )
+_EVERY = re.compile(r"\b(todas|todos|all|every)\b")
 # "Who is the chairman of…", "What are the uses of…": who fills a role, or the members of a set.
 # ("What is the principle of…" defines a concept: left to who/what-is.)
-_EVERY = re.compile(r"\b(todas|todos|all|every)\b")
 _ROLE = re.compile(r"^(?:who (is|was)|quien (es|fue|era)|(?:who|what|quienes|cuales) (?:are|were|son|fueron|eran)) (?:the|el|la|los|las) \w+(?: \w+)? (?:of|de|del)\b")
 _PLURAL_WHO = re.compile(r"^quienes (?!son|fueron|eran|es|fue)\w+")  # "¿Quiénes firmaron…?": the set of people
 _NAME_ITEMS = re.compile(r"^(?:name|nombra|menciona|mention)(?: \w+){0,2} \w{3,}s\b")  # "Name the three astronauts"
@@ -84,7 +84,7 @@ def shape_of(question: str, lang: str) -> str:
     clause = _asked_clause(text)
     # The question word decides before the words of the topic: "When was the summary report
     # published?", "¿Qué lista ganó?" ask for one fact, whatever they are about.
-    if asks_one_fact(question):
+    if _one_fact(text, clause):
         return FACT
     if _SUMMARY.search(text):
         return SUMMARY
@@ -108,7 +108,11 @@ def shape_of(question: str, lang: str) -> str:
 def asks_one_fact(question: str) -> bool:
     """Asked by a question word for one time, place, amount or one of a kind, not for every item."""
     text = _CONTRACTED.sub(r"\1 is", fold_text(question))
-    return bool(_ONE_FACT.search(_asked_clause(text))) and not _EVERY.search(text)
+    return _one_fact(text, _asked_clause(text))
+
+
+def _one_fact(text: str, clause: str) -> bool:
+    return bool(_ONE_FACT.search(clause)) and not _EVERY.search(text)
 
 
 def sentences_asked(question: str, default: int = 3) -> int:
