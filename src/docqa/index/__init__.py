@@ -22,7 +22,7 @@ from docqa.index.layout import (
 from docqa.index.lexical import fold, folded_words, in_dictionary, query_terms, stem, terms, terms_found
 from docqa.index.localray import start as start_local_cluster
 from docqa.index.localray import stop as stop_local_cluster
-from docqa.index.ocr import OCR_MARK
+from docqa.index.ocr import OCR_MARK, pages_read
 from docqa.index.pdfpage import page_png
 from docqa.index.reader import IndexReader, StaleFile, stale_files
 from docqa.index.segment import detect_language, title
@@ -67,6 +67,7 @@ __all__ = [
     "make_chunks",
     "new_staging",
     "page_png",
+    "pages_read",
     "publish",
     "query_terms",
     "ray_runner",

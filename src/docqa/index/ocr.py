@@ -4,6 +4,7 @@ by pdfium and its words recognised; where Tesseract is missing the file is skipp
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from typing import Any
 
@@ -61,3 +62,9 @@ def settled_langs(first_page: str, langs: str) -> str:
 
 def describe(langs: str, pages: int) -> str:
     return f"{OCR_MARK} ({langs}), {pages} page{'s' if pages != 1 else ''}"
+
+
+def pages_read(encoding: str) -> int:
+    """How many pages OCR read, from how a document is said to be read (`describe`); 0 when none."""
+    found = re.search(r"(\d+) pages?$", encoding) if encoding.startswith(OCR_MARK) else None
+    return int(found.group(1)) if found else 0

@@ -103,11 +103,12 @@ def _marked(chars: list[_Char], body: float) -> list[_Piece]:
             j += 1
         run = "".join(ch.text for ch in chars[i:j])
         prev = base.text if base is not None else ""
-        dropped = script == "^" and bool(prev) and not _power_base(out) and _mark(run)
-        if dropped or script == "_" and prev.isalpha() or script == "^" and _power_base(out):
+        power = script == "^" and _power_base(out)
+        dropped = script == "^" and bool(prev) and not power and _mark(run)
+        if dropped or power or script == "_" and prev.isalpha():
             while out and not out[-1][0].strip():
                 out.pop()  # the space pdfium put before it: "10^4", not "10 ^4"
-        if script == "^" and _power_base(out):
+        if power:
             out.append(("^" + run, base.top, base.bottom, c.left, chars[j - 1].right))  # type: ignore[union-attr]
         elif script == "_" and prev.isalpha():
             out.append(("_" + run, base.top, base.bottom, c.left, chars[j - 1].right))  # type: ignore[union-attr]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -10,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from docqa.config import Settings
-from docqa.index import OCR_MARK, IndexReader, SkipFile, extract_file
+from docqa.index import IndexReader, SkipFile, extract_file, pages_read
 from docqa.interfaces import Services
 from docqa.measure.benchscale import peak_rss_mb
 from docqa.measure.evaluate import gold_in, load_questions
@@ -32,7 +31,7 @@ def pdf_reading(corpus: Path, log: Log) -> dict[str, object]:
             log(f"  skipped: {err}")
             continue
         seconds = time.perf_counter() - t0
-        scanned = int(m.group(1)) if (m := re.search(r"(\d+) pages?$", got.encoding)) and got.encoding.startswith(OCR_MARK) else 0
+        scanned = pages_read(got.encoding)
         pages = len(got.page_starts)
         # A file with scanned pages is timed as OCR: its text-layer pages take a few milliseconds.
         if scanned:
