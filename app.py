@@ -11,6 +11,7 @@ from docqa.config import SUPPORTED_EXTENSIONS, SettingsError, load_settings
 from docqa.index import OCR_MARK, save_uploads
 from docqa.interfaces import (
     BADGES,
+    TABLE_REACH,
     Progress,
     Services,
     abstention_hint,
@@ -20,7 +21,7 @@ from docqa.interfaces import (
     grade_line,
     inert,
     location,
-    passage_html,
+    source_html,
     source_label,
     typed,
 )
@@ -153,7 +154,7 @@ def passage(services: Services, label: str, doc_path: str, hit, key: str, gone: 
         elif doc.encoding not in ("", "utf-8"):
             st.caption(inert(f"Read as {doc.encoding}."))
         if hit is not None:
-            st.html(passage_html(doc.text, store.neighbours(hit.sentence_id, 1, 1), hit.sentence_id))
+            st.html(source_html(doc.text, store.neighbours(hit.sentence_id, TABLE_REACH, TABLE_REACH), hit.sentence_id))
             _page_view(services, doc_path, hit, key)
         start, end = span or (hit.start, hit.end)
         if st.toggle("Read the whole document", key=key):

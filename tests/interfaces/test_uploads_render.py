@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from docqa.index.store import SentenceRow
@@ -89,3 +90,29 @@ def test_a_source_is_named_by_its_title_page_and_opening_words_not_offsets() -> 
     untitled = Document("seed.txt", "", 0.0, 0, sentence)
     assert source_label(Citation(1, "seed.txt", "Se reunirán.", 0, 12, None, 1.0), untitled) == "seed.txt — “Se reunirán.”"
     assert "16" not in label and "98" not in label
+
+
+def test_a_cited_table_row_opens_as_its_table_with_the_row_marked_and_prose_as_a_passage() -> None:
+    from docqa.interfaces.render import source_html
+
+    label = "Table 3 (Error rates on ImageNet validation)"
+    texts = [
+        "Deeper nets do better.",
+        f"{label} — model: VGG-16 · top-1 err: 28.07 · top-5 err: 9.33",
+        f"{label} — model: ResNet-50 · top-1 err: 22.85 · top-5 err: 6.71",
+        f"{label} — model: ResNet-152 · top-1 err: 21.43 · top-5 err: 5.71",
+        "Table 4 (Single-model results) — method: VGG · top-5 err: 8.43",
+        "We then study CIFAR-10.",
+    ]
+    doc, rows, at = "", [], 0
+    for i, t in enumerate(texts):
+        rows.append(SentenceRow(i + 1, "r.pdf", i, at, at + len(t), 6, 1, t))
+        doc += t + "\n\n"
+        at = len(doc)
+    html = source_html(doc, rows, 3)
+    assert "<table>" in html and "<th>top-1 err</th>" in html and escape(label) in html
+    marked = html.split("<tr class='docqa-cited'>")[1].split("</tr>")[0]
+    assert "ResNet-50" in marked and "22.85" in marked and "ResNet-152" not in marked
+    assert "VGG-16" in html and "ResNet-152" in html and "8.43" not in html and "CIFAR" not in html
+    prose = source_html(doc, rows, 6)
+    assert "<table>" not in prose and "CIFAR" in prose and "VGG-16" not in prose

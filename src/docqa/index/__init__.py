@@ -24,6 +24,7 @@ from docqa.index.localray import start as start_local_cluster
 from docqa.index.localray import stop as stop_local_cluster
 from docqa.index.ocr import OCR_MARK, pages_read
 from docqa.index.pdfpage import page_png
+from docqa.index.pdftables import TableRow, parse_row
 from docqa.index.reader import IndexReader, StaleFile, stale_files
 from docqa.index.segment import detect_language, title
 from docqa.index.store import SentenceRow, Store
@@ -54,6 +55,7 @@ __all__ = [
     "Spec",
     "StaleFile",
     "Store",
+    "TableRow",
     "VectorBuilder",
     "VectorIndex",
     "build_index",
@@ -68,6 +70,7 @@ __all__ = [
     "new_staging",
     "page_png",
     "pages_read",
+    "parse_row",
     "publish",
     "query_terms",
     "ray_runner",

@@ -122,3 +122,24 @@ def _column(cell: Cell, headers: Sequence[Cell]) -> int:
 
 def numeric(text: str) -> bool:
     return bool(_NUMBER.match(text.strip()))
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """A row sentence read back: its table's label and its (header, cell) pairs, for showing the
+    table as a table where the row is cited."""
+
+    label: str
+    cells: tuple[tuple[str, str], ...]
+
+
+def parse_row(sentence: str) -> TableRow | None:
+    """The row a sentence written by `table_paragraphs` holds, or None for any other sentence."""
+    label, _, rest = sentence.partition(" — ")
+    if not rest or not CAPTION.match(label):
+        label, rest = "", sentence
+    parts = rest.split(" · ")
+    if len(parts) < 2 or "\n" in rest:
+        return None
+    cells = tuple((h.strip(), v.strip()) if v else ("", h.strip()) for h, _, v in (p.partition(": ") for p in parts))
+    return TableRow(label, cells) if any(h for h, _ in cells) else None

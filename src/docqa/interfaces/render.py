@@ -8,7 +8,7 @@ import string
 from collections.abc import Callable, Sequence
 from html import escape
 
-from docqa.index import SentenceRow, title
+from docqa.index import SentenceRow, TableRow, parse_row, title
 from docqa.types import Answer, Citation, Document, Hit
 
 _BOX = (
@@ -18,6 +18,9 @@ _BOX = (
 )
 
 
+# Sentences either side of a cited one fetched for its view: a table row shows its whole table
+# (the paper tables docqa reads run to ~30 rows); any other sentence shows one either side.
+TABLE_REACH = 40
 OPENING_WORDS = 8  # of the cited sentence, in its label: enough to tell three sources apart
 
 
@@ -50,6 +53,42 @@ def passage_html(doc_text: str, rows: Sequence[SentenceRow], cited_id: int) -> s
         + escape(doc_text[cited.end : end])
     )
     return _BOX.format(h="none", body=body)
+
+
+def source_html(doc_text: str, rows: Sequence[SentenceRow], cited_id: int) -> str:
+    """A cited table row as its table, the row marked; any other sentence between its neighbours.
+    `rows` reach TABLE_REACH either side of the cited sentence."""
+    at = next((i for i, r in enumerate(rows) if r.id == cited_id), None)
+    cited = parse_row(rows[at].text) if at is not None else None
+    if at is None or cited is None:
+        near = rows[max(at - 1, 0) : at + 2] if at is not None else rows
+        return passage_html(doc_text, near, cited_id)
+    table: list[tuple[int, TableRow]] = []
+    for r in rows:  # the run of rows of the cited one's table, around it
+        row = parse_row(r.text)
+        if row is not None and row.label == cited.label:
+            table.append((r.id, row))
+        elif r.seq < rows[at].seq:
+            table = []
+        else:
+            break
+    return _table_html(table, cited_id, cited.label)
+
+
+def _table_html(table: Sequence[tuple[int, TableRow]], cited_id: int, label: str) -> str:
+    headers = list(dict.fromkeys(h for _, row in table for h, _ in row.cells))
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for rid, row in table:
+        cells = dict(row.cells)
+        mark = " class='docqa-cited'" if rid == cited_id else ""
+        body.append(f"<tr{mark}>" + "".join(f"<td>{escape(cells.get(h, ''))}</td>" for h in headers) + "</tr>")
+    caption = f"<caption style='caption-side:top;text-align:left'>{escape(label)}</caption>" if label else ""
+    return (
+        "<div class='docqa-passage docqa-table' style='border-left:3px solid #f0b429;padding:0.4em 0.8em;"
+        f"max-height:32em;overflow:auto'><table>{caption}<tr>{head}</tr>{''.join(body)}</table></div>"
+        "<style>tr.docqa-cited td{background:#ffe58a}</style>"
+    )
 
 
 def document_html(text: str, start: int, end: int) -> str:
