@@ -47,3 +47,28 @@ def test_without_tesseract_a_scan_is_skipped_with_the_reason(tmp_path: Path, mon
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(SkipFile, match="Tesseract is not installed"):
         extract(path)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed (make setup installs it)")
+def test_a_cited_sentence_is_marked_on_a_scanned_page_where_ocr_reads_it(tmp_path: Path) -> None:
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    from docqa.index import langs_read, page_png
+
+    path = tmp_path / "scan.pdf"
+    _scan(path, ["Probabilistic counting algorithms", "estimate the number of distinct", "elements in a large collection."])
+    langs = langs_read(extract(path).encoding)
+    assert langs == "eng"
+    shown = page_png(path, 1, "estimate the number of distinct", langs)
+    assert shown is not None and shown[1]
+    pixels = np.asarray(Image.open(BytesIO(shown[0])).convert("RGB")).astype(int)
+    rows = np.nonzero(((pixels[..., 0] > 200) & (pixels[..., 1] > 180) & (pixels[..., 2] < 150)).any(axis=1))[0]
+    # The second printed line, and only it, is painted (lines are 80 of 2200 pixels apart in the scan).
+    line = 200 + 80 * 1
+    height = pixels.shape[0] / 2200
+    assert rows.size and rows.min() > (line - 40) * height and rows.max() < (line + 90) * height
+    assert page_png(path, 1, "estimate the number of distinct")[1] is False  # type: ignore[index]  # no OCR asked
+    assert page_png(path, 1, "words printed nowhere on this page", langs)[1] is False  # type: ignore[index]

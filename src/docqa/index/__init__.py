@@ -22,7 +22,7 @@ from docqa.index.layout import (
 from docqa.index.lexical import fold, folded_words, in_dictionary, query_terms, stem, terms, terms_found
 from docqa.index.localray import start as start_local_cluster
 from docqa.index.localray import stop as stop_local_cluster
-from docqa.index.ocr import OCR_MARK, pages_read
+from docqa.index.ocr import OCR_MARK, langs_read, pages_read
 from docqa.index.pdfpage import page_png
 from docqa.index.pdftables import TableRow, parse_row
 from docqa.index.reader import IndexReader, StaleFile, stale_files
@@ -66,6 +66,7 @@ __all__ = [
     "fold",
     "folded_words",
     "in_dictionary",
+    "langs_read",
     "make_chunks",
     "new_staging",
     "page_png",

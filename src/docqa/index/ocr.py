@@ -64,7 +64,36 @@ def describe(langs: str, pages: int) -> str:
     return f"{OCR_MARK} ({langs}), {pages} page{'s' if pages != 1 else ''}"
 
 
+def langs_read(encoding: str) -> str:
+    """The languages OCR read a document in, from how it is said to be read (`describe`); "" when none."""
+    found = re.match(re.escape(OCR_MARK) + r" \(([\w+]+)\)", encoding)
+    return found.group(1) if found else ""
+
+
 def pages_read(encoding: str) -> int:
     """How many pages OCR read, from how a document is said to be read (`describe`); 0 when none."""
     found = re.search(r"(\d+) pages?$", encoding) if encoding.startswith(OCR_MARK) else None
     return int(found.group(1)) if found else 0
+
+
+Word = tuple[str, float, float, float, float]  # text, left, bottom, right, top in PDF points
+
+
+def page_words(page: Any, langs: str) -> list[Word]:
+    """The words Tesseract reads on a rendered page, in reading order, with their boxes in the page's
+    own coordinates (what a highlight over a scanned page needs); read as `read_page` reads them."""
+    import pytesseract
+
+    if shutil.which("tesseract") is None:
+        raise OcrMissing("Tesseract is not installed; install it (`make setup`) to see where a scanned page says it")
+    image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+    try:
+        data = pytesseract.image_to_data(image, lang=langs, config="--psm 1", output_type=pytesseract.Output.DICT)
+    finally:
+        image.close()
+    scale, height = 72 / OCR_DPI, page.get_height()
+    return [
+        (text, left * scale, height - (top + h) * scale, (left + w) * scale, height - top * scale)
+        for text, left, top, w, h in zip(data["text"], data["left"], data["top"], data["width"], data["height"], strict=True)
+        if str(text).strip()
+    ]

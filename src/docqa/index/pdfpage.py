@@ -1,5 +1,6 @@
 """A PDF page as an image with a cited sentence marked on it: pdfium renders the page and finds the
-sentence's words in its text layer, whose boxes are painted over."""
+sentence's words in its text layer, or on a scanned page among the words OCR reads there, whose
+boxes are painted over."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ _WORD = re.compile(r"[^\W_][\w.,%-]*")
 SEARCH_WORDS = (8, 5, 3)  # how many of a sentence's opening words are looked for, longest first
 
 
-def page_png(path: Path, page_no: int, sentence: str) -> tuple[bytes, bool] | None:
+def page_png(path: Path, page_no: int, sentence: str, ocr_langs: str = "") -> tuple[bytes, bool] | None:
     """The page (1-based) as PNG bytes and whether the sentence was found and marked on it; None
-    when the file cannot be opened or has no such page."""
+    when the file cannot be opened or has no such page. A page with no text layer is searched by
+    OCR in `ocr_langs` (the languages the file was read in; a few seconds), when given."""
     import pypdfium2 as pdfium
     from PIL import Image, ImageDraw
 
@@ -29,7 +31,7 @@ def page_png(path: Path, page_no: int, sentence: str) -> tuple[bytes, bool] | No
             return None
         page = pdf[page_no - 1]
         scale = PAGE_DPI / 72
-        boxes = _boxes(page, sentence)
+        boxes = _boxes(page, sentence) or (_ocr_boxes(page, sentence, ocr_langs) if ocr_langs else [])
         image = page.render(scale=scale).to_pil().convert("RGBA")
         layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(layer)
@@ -63,6 +65,36 @@ def _boxes(page: Any, sentence: str) -> list[tuple[float, float, float, float]]:
         return []
     finally:
         textpage.close()
+
+
+def _ocr_boxes(page: Any, sentence: str, langs: str) -> list[tuple[float, float, float, float]]:
+    """The sentence's words among those OCR reads on a page with no text layer: where its opening
+    words are read in a row, as many words as it has."""
+    from docqa.index.ocr import OcrMissing, page_words
+
+    textpage = page.get_textpage()
+    try:
+        if textpage.count_chars():
+            return []  # a text layer that lacks the sentence: OCR would not find it either
+    finally:
+        textpage.close()
+    try:
+        words = page_words(page, langs)
+    except OcrMissing:
+        return []
+    keys = [_key(w[0]) for w in words]
+    wanted = [k for k in (_key(w) for w in sentence.split()) if k]
+    for n in SEARCH_WORDS:
+        if len(wanted) < n:
+            continue
+        at = next((i for i in range(len(keys) - n + 1) if keys[i : i + n] == wanted[:n]), None)
+        if at is not None:
+            return [(w[1], w[2], w[3], w[4]) for w in words[at : at + len(sentence.split())]]
+    return []
+
+
+def _key(word: str) -> str:
+    return "".join(ch for ch in word.casefold() if ch.isalnum())
 
 
 def _length(textpage: Any, start: int, words: list[str], chars: int) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from docqa.answer import DEFAULT_OFF, Asker, Policy, Recogniser, recogniser_for
 from docqa.config import Settings, UserError
-from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, page_png, stale_files
+from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, langs_read, page_png, stale_files
 from docqa.interfaces.chats import FILE as CHATS_FILE
 from docqa.interfaces.chats import ChatStore
 from docqa.interfaces.rebuild import build_in_child
@@ -26,6 +26,8 @@ from docqa.models import (
     load_profile,
 )
 from docqa.search import Reranker
+
+PAGES_KEPT = 16  # page images with a mark, ~0.3 MB each
 
 
 class Services:
@@ -45,6 +47,9 @@ class Services:
         self._llm_lock = threading.Lock()
         self._reader: IndexReader | None = None
         self._reranker: Reranker | None = None
+        # Pages shown with a sentence marked: a scanned page's marks take an OCR pass (seconds), and
+        # the page reruns on every click while it is shown.
+        self._pages: dict[tuple[str, int, str, float], tuple[bytes, bool] | None] = {}
 
     def embedder(self) -> Embedder:
         with self._lock:
@@ -215,7 +220,17 @@ class Services:
         path = self.settings.corpus / doc_path
         if not doc_path.lower().endswith(".pdf") or not page or not path.is_file():
             return None
-        return page_png(path, page, sentence)
+        key = (doc_path, page, sentence, path.stat().st_mtime)
+        with self._lock:
+            if key in self._pages:
+                return self._pages[key]
+        doc = self.reader().store.document(doc_path)
+        shown = page_png(path, page, sentence, langs_read(doc.encoding) if doc is not None else "")
+        with self._lock:
+            while len(self._pages) >= PAGES_KEPT:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[key] = shown
+        return shown
 
     def delete_document(self, path: str, progress: Progress | None = None) -> BuildReport:
         """Delete an indexed document's file from the corpus, then update the index incrementally (the
