@@ -87,7 +87,7 @@ def _table_html(table: Sequence[tuple[int, TableRow]], cited_id: int, label: str
     return (
         "<div class='docqa-passage docqa-table' style='border-left:3px solid #f0b429;padding:0.4em 0.8em;"
         f"max-height:32em;overflow:auto'><table>{caption}<tr>{head}</tr>{''.join(body)}</table></div>"
-        "<style>tr.docqa-cited td{background:#ffe58a}</style>"
+        "<style>.docqa-table td,.docqa-table th{padding:2px 12px;text-align:left}tr.docqa-cited td{background:#ffe58a}</style>"
     )
 
 
