@@ -217,7 +217,7 @@ def chat(services: Services, k: int, show_all: bool) -> None:
         status = st.status(shown.label)
         try:
             placeholder = st.empty()
-            for event in services.asker().stream(question, history, k):
+            for event in services.stream(question, history, k):
                 label = shown.label
                 shown.update(event)
                 if shown.label != label:

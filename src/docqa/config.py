@@ -41,6 +41,11 @@ class Settings:
     chunk_vectors: str = "sentences"  # a chunk's vector: the mean of its sentences', or "embedded" on its own
     max_file_chars: int = FileLimits.chars
     max_file_sentences: int = FileLimits.sentences
+    # An OpenAI-compatible server (`.../v1`) answers instead of the in-process GGUF when set.
+    llm_url: str | None = None
+    llm_model: str = ""  # the served model's name; "" takes the first the server lists
+    llm_timeout: float = 120.0  # seconds without a reply byte before the server is said to be too slow
+    llm_slots: int = 4  # answers the server is sent at once; more sessions wait in line
 
     def file_limits(self) -> FileLimits:
         return FileLimits(self.max_file_chars, self.max_file_sentences)
@@ -50,6 +55,8 @@ class Settings:
         for key in ("corpus", "index", "models_dir", "llm_path"):
             if key in clean:
                 clean[key] = Path(str(clean[key]))
+        if "llm_url" in clean:
+            clean["llm_url"] = server_url(str(clean["llm_url"]))
         return replace(self, **clean)  # type: ignore[arg-type]
 
 
@@ -99,4 +106,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chunk_vectors=_choice(env, "DOCQA_CHUNK_VECTORS", "sentences", ("sentences", "embedded")),
         max_file_chars=int(_number(env, "DOCQA_MAX_FILE_CHARS", str(FileLimits.chars), int, 1000, 10**9)),
         max_file_sentences=int(_number(env, "DOCQA_MAX_FILE_SENTENCES", str(FileLimits.sentences), int, 10, 10**8)),
+        llm_url=server_url(env.get("DOCQA_LLM_URL", "")),
+        llm_model=get("DOCQA_LLM_MODEL", ""),
+        llm_timeout=float(_number(env, "DOCQA_LLM_TIMEOUT", "120", float, 1, 3600)),
+        llm_slots=int(_number(env, "DOCQA_LLM_SLOTS", "4", int, 1, 256)),
     )
+
+
+def server_url(raw: str) -> str | None:
+    """A model server's address as given (DOCQA_LLM_URL, --llm-url), checked; None when empty."""
+    url = raw.strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"model server address {url!r} is not usable; give its OpenAI-compatible address "
+                            "(DOCQA_LLM_URL or --llm-url), e.g. http://127.0.0.1:8080/v1")
+    return url.rstrip("/") or None

@@ -14,6 +14,7 @@ from docqa.answer.events import (
     Redraft,
     Status,
     Token,
+    Waiting,
 )
 from docqa.answer.evidence import READING
 from docqa.answer.followup import Turn, standalone
@@ -48,6 +49,7 @@ __all__ = [
     "Status",
     "Token",
     "Turn",
+    "Waiting",
     "load_dictionaries",
     "recogniser_for",
     "shape_of",

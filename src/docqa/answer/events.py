@@ -19,6 +19,13 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """The model is answering other sessions; this many are ahead in line."""
+
+    ahead: int
+
+
+@dataclass(frozen=True)
 class Token:
     text: str
 
@@ -35,7 +42,7 @@ class Final:
     answer: Answer
 
 
-Event = Status | Token | Redraft | Final
+Event = Status | Waiting | Token | Redraft | Final
 
 
 @dataclass(frozen=True)

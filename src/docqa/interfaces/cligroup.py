@@ -29,6 +29,12 @@ def as_json_line(obj: Any, **kw: Any) -> str:
     return terminal(json.dumps(obj, **kw), escape=True)
 
 
+def llm_url_option(command: Any) -> Any:
+    """--llm-url: answer with a model behind an OpenAI-compatible server instead of the in-process GGUF."""
+    return click.option("--llm-url", "llm_url", metavar="URL",
+                        help="An OpenAI-compatible server's /v1 address to answer with [env DOCQA_LLM_URL]")(command)
+
+
 def settings_with(**overrides: Any) -> Settings:
     return load_settings().with_overrides(**overrides)
 

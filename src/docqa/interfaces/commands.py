@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from docqa.index import OCR_MARK
-from docqa.interfaces.cligroup import ProgressBars, as_json_line, echo, fail, main, secho, settings_with
+from docqa.interfaces.cligroup import ProgressBars, as_json_line, echo, fail, llm_url_option, main, secho, settings_with
 from docqa.types import UNVERIFIED, VERIFIED
 
 
@@ -64,14 +64,15 @@ def index(corpus: str | None, index_dir: str | None, embedder: str | None, rebui
 @click.option("--corpus", type=click.Path(file_okay=False), help="Documents folder [env DOCQA_CORPUS]")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
 @click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="The GGUF chat model to report on [env DOCQA_LLM]")
+@llm_url_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def status(corpus: str | None, index_dir: str | None, llm_path: str | None, as_json: bool) -> None:
+def status(corpus: str | None, index_dir: str | None, llm_path: str | None, llm_url: str | None, as_json: bool) -> None:
     """Show what the index holds, which files changed since it was built, and the chosen model."""
     from docqa.index import IndexError_
     from docqa.interfaces.services import Services
 
     try:
-        info = Services(settings_with(corpus=corpus, index=index_dir, llm_path=llm_path)).status()
+        info = Services(settings_with(corpus=corpus, index=index_dir, llm_path=llm_path, llm_url=llm_url)).status()
     except IndexError_ as err:
         fail(str(err))
         return
@@ -159,7 +160,7 @@ def _stream_answer(services: Any, question: str, history: list[Any], k: int, as_
     from docqa.interfaces.present import Progress, crossing_note, verified_differs
 
     shown = Progress()
-    for event in services.asker().stream(question, history, k):
+    for event in services.stream(question, history, k):
         before = shown.label
         shown.update(event)
         if as_json:
@@ -210,14 +211,15 @@ def _answer_json(answer: Any) -> str:
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
 @click.option("--k", default=8, show_default=True, help="How many sentences to retrieve.")
 @click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model to answer with [env DOCQA_LLM]")
+@llm_url_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def ask(question: str, index_dir: str | None, k: int, llm_path: str | None, as_json: bool) -> None:
+def ask(question: str, index_dir: str | None, k: int, llm_path: str | None, llm_url: str | None, as_json: bool) -> None:
     """Answer one question from the indexed documents, with cited sentences."""
     from docqa.index import IndexError_
     from docqa.interfaces.services import Services
     from docqa.models import ModelChoiceError
 
-    services = Services(settings_with(index=index_dir, llm_path=llm_path))
+    services = Services(settings_with(index=index_dir, llm_path=llm_path, llm_url=llm_url))
     try:
         _warn_uncalibrated(services, as_json)
         answer = _stream_answer(services, question, [], k, as_json)
@@ -234,13 +236,15 @@ def ask(question: str, index_dir: str | None, k: int, llm_path: str | None, as_j
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [env DOCQA_INDEX]")
 @click.option("--k", default=8, show_default=True)
 @click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model to answer with [env DOCQA_LLM]")
-def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
+@llm_url_option
+def chat(index_dir: str | None, k: int, llm_path: str | None, llm_url: str | None) -> None:
     """A terminal conversation; follow-up questions use the previous turn. Ctrl-D to quit."""
     from docqa.answer import Turn
     from docqa.index import IndexError_
     from docqa.interfaces.services import Services
+    from docqa.models import ModelServerError
 
-    services = Services(settings_with(index=index_dir, llm_path=llm_path))
+    services = Services(settings_with(index=index_dir, llm_path=llm_path, llm_url=llm_url))
     _warn_uncalibrated(services, False)
     history: list[Turn] = []
     while True:
@@ -256,6 +260,9 @@ def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
         except IndexError_ as err:
             fail(str(err))
             return
+        except ModelServerError as err:  # the server may be back for the next question
+            secho(f"error: {err}", fg="red", err=True)
+            continue
         _print_sources(services, answer)
         history.append(Turn.of(question, answer))
 
@@ -265,11 +272,12 @@ def chat(index_dir: str | None, k: int, llm_path: str | None) -> None:
 @click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="Mark this GGUF as chosen [env DOCQA_LLM]")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @click.option("--path-only", is_flag=True, help="Only assemble the packaged model and print its path (used by make).")
-def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_only: bool) -> None:
+@llm_url_option
+def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_only: bool, llm_url: str | None) -> None:
     """List the packaged model and every GGUF in the models folder: size, template, calibration."""
     from docqa.models import ModelChoiceError, ModelFileError, ensure_llm, list_models
 
-    settings = settings_with(models_dir=models_dir, llm_path=llm_path)
+    settings = settings_with(models_dir=models_dir, llm_path=llm_path, llm_url=llm_url)
     try:
         if path_only:
             echo(str(ensure_llm(settings.models_dir, log=lambda m: echo(m, err=True))))
@@ -285,7 +293,8 @@ def models(models_dir: str | None, llm_path: str | None, as_json: bool, path_onl
         mark = "*" if m.chosen else " "
         tag = " (packaged default)" if m.packaged else ""
         echo(f"{mark} {m.name}{tag}\n    {m.path}\n    {m.summary.split(', ', 1)[1]}")
-    echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm; calibrate it with `docqa calibrate`.")
+    echo("\n* chosen. Choose another with DOCQA_LLM=/path/to/model.gguf or --llm, or a served one with "
+         "DOCQA_LLM_URL=http://host:port/v1 or --llm-url; calibrate it with `docqa calibrate`.")
 
 
 @main.command()

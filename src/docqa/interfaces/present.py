@@ -17,6 +17,7 @@ from docqa.answer import (
     Redraft,
     Status,
     Token,
+    Waiting,
 )
 from docqa.types import NOT_FOUND, UNVERIFIED, VERIFIED, Answer
 
@@ -96,6 +97,8 @@ class Progress:
         self.redrafted = False
         if isinstance(event, Status):
             self.label = STAGES.get(event.stage, self.label)
+        elif isinstance(event, Waiting):
+            self.label = f"Waiting for the model ({event.ahead} ahead)"
         elif isinstance(event, Redraft):
             self.label, self.streamed, self.redrafted = REDRAFTS[event.reason], "", True
         elif isinstance(event, Token):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from docqa.answer import DEFAULT_OFF, Asker, Policy, Recogniser, recogniser_for
+from docqa.answer import DEFAULT_OFF, Asker, Event, Policy, Recogniser, Turn, Waiting, recogniser_for
 from docqa.config import Settings, UserError
 from docqa.index import BuildReport, IndexReader, Progress, StaleFile, build_index, langs_read, page_png, stale_files
 from docqa.interfaces.chats import FILE as CHATS_FILE
@@ -17,13 +18,16 @@ from docqa.models import (
     LLM,
     LLM_FILENAME,
     Embedder,
+    Gate,
     ModelChoiceError,
     ModelInfo,
+    ModelServerError,
     Profile,
     chosen_path,
     describe,
     load_embedder,
     load_profile,
+    served_info,
 )
 from docqa.search import Reranker
 
@@ -47,6 +51,8 @@ class Services:
         self._llm_lock = threading.Lock()
         self._reader: IndexReader | None = None
         self._reranker: Reranker | None = None
+        # Sessions take turns at the model: one at a time in process, a server's slots at once.
+        self._gate = Gate(settings.llm_slots if settings.llm_url else 1)
         # Pages shown with a sentence marked: a scanned page's marks take an OCR pass (seconds), and
         # the page reruns on every click while it is shown.
         self._pages: dict[tuple[str, int, str, float], tuple[bytes, bool] | None] = {}
@@ -59,6 +65,13 @@ class Services:
 
     def llm(self) -> LLM:
         with self._llm_lock:
+            if self._llm is None and self.settings.llm_url:
+                from docqa.models import ServedLLM
+
+                # Built without a request: a server that is down is said at the first question,
+                # and a later question reaches it once it is back.
+                self._llm = ServedLLM(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout,
+                                      key=os.environ.get("DOCQA_LLM_KEY", ""))
             if self._llm is None:
                 from docqa.answer import READING, system_for
                 from docqa.models import LlamaCppLLM
@@ -75,9 +88,19 @@ class Services:
     def model(self) -> ModelInfo:
         """The chosen model file: its name, template source and calibration."""
         with self._llm_lock:
+            if self._model is None and self.settings.llm_url:
+                # Named, or the server's first (asked of it); calibrated per address and name.
+                name = self.settings.llm_model or self._served_name()
+                self._model = served_info(self.settings.llm_url, name, self.settings.models_dir)
             if self._model is None:
                 self._model = describe(chosen_path(self.settings), self.settings, chosen=True)
             return self._model
+
+    def _served_name(self) -> str:
+        from docqa.models import ServedLLM
+
+        llm = self._llm if isinstance(self._llm, ServedLLM) else ServedLLM(self.settings.llm_url or "", "", self.settings.llm_timeout)
+        return llm.model_name()
 
     def model_line(self) -> str:
         """The chosen model in one line, without assembling or loading anything that is missing."""
@@ -85,11 +108,11 @@ class Services:
             state = "calibrated" if self.profile().calibrated else "uncalibrated: the NOT_FOUND guard is off"
             return f"{self._llm.id} (injected), {state}"
         path = self.settings.llm_path or self.settings.models_dir / LLM_FILENAME
-        if not path.is_file():
+        if not self.settings.llm_url and not path.is_file():
             return f"{path} is not there yet; run `docqa models` (or check DOCQA_LLM)"
         try:
             return self.model().summary
-        except ModelChoiceError as err:
+        except (ModelChoiceError, ModelServerError) as err:
             return str(err)
 
     def profile(self) -> Profile:
@@ -115,10 +138,25 @@ class Services:
         detect_language("¿Dónde se reunirán las delegaciones?", "es")
         load_dictionaries(("es", "en"))
 
+    def stream(self, question: str, history: Sequence[Turn] = (), k: int = 8) -> Iterator[Event]:
+        """An answer's events, after this session's turn at the model comes: while others are
+        answered it hears how many are ahead (Waiting), never a silent page."""
+        entry = self._gate.enter()
+        try:
+            for ahead in entry:
+                yield Waiting(ahead)
+        finally:
+            entry.close()  # a session gone while in line leaves it
+        try:
+            yield from self.asker().stream(question, history, k)
+        finally:
+            self._gate.leave()
+
     def with_embedder(self, embedder: Embedder) -> Services:
         """The same settings and loaded models with another embedder (one that remembers, say)."""
         other = Services(self.settings, embedder)
         other._llm, other._profile, other._reranker, other._model = self._llm, self._profile, self._reranker, self._model
+        other._gate = self._gate
         return other
 
     def reranker(self) -> Reranker | None:

@@ -14,7 +14,7 @@ from docqa.interfaces import ProgressBars, as_json_line, echo, fail, main, setti
 
 def _questions_and_services(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None,
                             stride: int, limit: int | None, llm_path: str | None = None,
-                            context: str | None = None) -> tuple[list[Any], Any]:
+                            context: str | None = None, llm_url: str | None = None) -> tuple[list[Any], Any]:
     """The sampled questions, and services over an index of `corpus` built (or updated) first."""
     from docqa.interfaces import Services
     from docqa.measure.evalrun import eval_index_dir
@@ -22,7 +22,7 @@ def _questions_and_services(file: str, corpus: str | None, index_dir: str | None
 
     # Read first: a malformed file is reported before minutes of indexing.
     questions = load_questions(Path(file), Path(gold_from) if gold_from else None)[:: max(1, stride)][:limit]
-    settings = settings_with(corpus=corpus, llm_path=llm_path, context=context)
+    settings = settings_with(corpus=corpus, llm_path=llm_path, context=context, llm_url=llm_url)
     index_path = Path(index_dir) if index_dir else (eval_index_dir(settings.corpus) if corpus else settings.index)
     services = Services(settings.with_overrides(index=index_path))
     bars = ProgressBars(sys.stderr.isatty())
@@ -48,6 +48,7 @@ _QUESTION_OPTIONS = [
     click.option("--limit", type=int, help="Only the first N questions (after --stride)."),
     click.option("--stride", type=int, default=1, show_default=True, help="Take every K-th question: a spread-out sample."),
     click.option("--llm", "llm_path", type=click.Path(dir_okay=False), help="A GGUF chat model [env DOCQA_LLM]"),
+    click.option("--llm-url", "llm_url", metavar="URL", help="An OpenAI-compatible server's /v1 address [env DOCQA_LLM_URL]"),
     click.option("--context", type=click.Choice(["sentence", "before", "neighbours", "chunk", "passages", "document"]),
                  help="What the model reads around each evidence sentence [env DOCQA_CONTEXT; default sentence]"),
 ]
@@ -71,7 +72,7 @@ def _question_options(f: Any) -> Any:
 @click.option("--details", type=click.Path(dir_okay=False), help="Write per-question results as JSONL here.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-             stride: int, llm_path: str | None, context: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
+             stride: int, llm_path: str | None, llm_url: str | None, context: str | None, retrieval_only: bool, ablate: bool, baseline: bool,
              baseline_only: bool,
              off: tuple[str, ...], on: tuple[str, ...], memo: str | None, details: str | None, as_json: bool) -> None:
     """Run a question file (../shared/eval schema) and report the project's metrics; a phrasings file
@@ -87,7 +88,7 @@ def eval_cmd(file: str, corpus: str | None, index_dir: str | None, gold_from: st
     from docqa.measure.baseline import run_baseline
     from docqa.measure.evalrun import run_eval
 
-    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context)
+    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context, llm_url)
     rows: list[dict[str, Any]] = []
     memo_path = Path(memo) if memo else None
     try:
@@ -138,12 +139,13 @@ def _eval_phrasings(path: Path, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Fit and report, but do not save the profile.")
 @click.option("--json", "as_json", is_flag=True)
 def calibrate(file: str, corpus: str | None, index_dir: str | None, gold_from: str | None, limit: int | None,
-              stride: int, llm_path: str | None, context: str | None, memo: str | None, dry_run: bool, as_json: bool) -> None:
+              stride: int, llm_path: str | None, llm_url: str | None, context: str | None, memo: str | None, dry_run: bool,
+              as_json: bool) -> None:
     """Fit the doubt (NOT_FOUND) bar under which the chosen model's checked answers are graded verified; save it in its profile."""
     from docqa.measure.calibrate import calibrate as fit
     from docqa.models import ModelChoiceError
 
-    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context)
+    questions, services = _questions_and_services(file, corpus, index_dir, gold_from, stride, limit, llm_path, context, llm_url)
     if not any(not q.answerable for q in questions) or all(not q.answerable for q in questions):
         fail("calibration needs both answerable and unanswerable questions; use a file of the ../shared/eval schema")
         return

@@ -39,13 +39,33 @@ class ModelInfo:
     def summary(self) -> str:
         """One line for `docqa status` and the sidebar."""
         template = "its own chat template" if self.template == FROM_GGUF else "ChatML (the file has no chat template)"
+        if self.architecture == SERVED:
+            template = "the server's chat template"
         if not self.calibrated:
             calibration = "uncalibrated: the NOT_FOUND guard is off; run `docqa calibrate`"
         elif self.not_found_prob is None:
             calibration = "calibrated (the NOT_FOUND guard does not pay for it: off)"
         else:
             calibration = f"calibrated (NOT_FOUND bar {self.not_found_prob:g})"
+        if self.architecture == SERVED:
+            return f"{self.name} served at {self.path}, {template}, {calibration}"
         return f"{self.name}, {self.size / 1e9:.2f} GB, {template}, {calibration}"
+
+
+SERVED = "served"  # ModelInfo.architecture of a model behind a server: its file is not ours to read
+
+
+def served_info(url: str, model: str, models_dir: Path) -> ModelInfo:
+    """A served model as `docqa models` and the sidebar show it; calibrated per URL and model name."""
+    from docqa.models.served import served_key
+
+    key = served_key(url, model)
+    profile = load_profile(key, models_dir)
+    return ModelInfo(
+        name=model or "(the server's first model)", path=url, size=0, sha256=key, architecture=SERVED, template=SERVED,
+        calibrated=profile.calibrated, not_found_prob=profile.not_found_prob, fitted_on=profile.fitted_on,
+        packaged=False, chosen=True,
+    )
 
 
 def chosen_path(settings: Settings) -> Path:
@@ -106,4 +126,11 @@ def list_models(settings: Settings) -> list[ModelInfo]:
     chosen = chosen_path(settings).resolve()
     paths = [default, *sorted(settings.models_dir.glob("*.gguf")), chosen]
     unique = list(dict.fromkeys(p.resolve() for p in paths))
-    return [describe(p, settings, p == chosen) for p in unique if p.name != LLM_FILENAME + ".partial"]
+    files = [describe(p, settings, p == chosen and not settings.llm_url) for p in unique if p.name != LLM_FILENAME + ".partial"]
+    if not settings.llm_url:
+        return files
+    from docqa.models.served import ServedLLM
+
+    # A served model answers: it is the chosen one, named or the first the server lists.
+    name = settings.llm_model or ServedLLM(settings.llm_url, "", settings.llm_timeout).model_name()
+    return [served_info(settings.llm_url, name, settings.models_dir), *files]
