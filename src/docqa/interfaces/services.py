@@ -104,7 +104,8 @@ class Services:
 
     def model_line(self) -> str:
         """The chosen model in one line, without assembling or loading anything that is missing."""
-        if self._llm is not None and self._model is None and not hasattr(self._llm, "format"):
+        injected = self._llm is not None and not self.settings.llm_url and not hasattr(self._llm, "format")
+        if injected and self._model is None:
             state = "calibrated" if self.profile().calibrated else "uncalibrated: the NOT_FOUND guard is off"
             return f"{self._llm.id} (injected), {state}"
         path = self.settings.llm_path or self.settings.models_dir / LLM_FILENAME

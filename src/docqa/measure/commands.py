@@ -298,3 +298,32 @@ def bench_answer(eval_dir: str, stride: int, cold_runs: int, session: bool, as_j
                       "retrieve_s", "raw_tokens_per_s", "prompt_tokens", "naive_prompt_tokens", "accuracy", "naive_accuracy"]))
     if "cold" in result:
         echo(table(result["cold"]["runs"], ["run", "first_output_s", "total_s"]))
+
+
+@bench.command("serve")
+@click.option("--sessions", default="1,2,4,8", show_default=True, help="Numbers of sessions asking at once.")
+@click.option("--per-session", default=2, show_default=True, help="Questions each session asks, one after another.")
+@click.option("--slots", default=4, show_default=True, help="Answers the server is sent at once (llama-server's -np).")
+@click.option("--llama-server", "binary", default="", metavar="PATH",
+              help="A llama.cpp llama-server binary to start (it batches its slots); default: llama-cpp-python's server.")
+@click.option("--llm-url", "url", default="", metavar="URL", help="Measure this running server instead of starting one.")
+@click.option("--eval-dir", type=click.Path(file_okay=False), default="../shared/eval", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_serve(sessions: str, per_session: int, slots: int, binary: str, url: str, eval_dir: str, as_json: bool) -> None:
+    """Sessions asking at once: the model in process against the same model behind a server, in one
+    run; time to the first token p50/p95 and answers a minute (index of corpus/, seed questions)."""
+    from docqa.interfaces import Services
+    from docqa.measure.bench import machine
+    from docqa.measure.benchserve import bench_questions, run_serve_bench
+
+    base = Path(eval_dir)
+    files = [p for p in (base / "seed" / "questions.dev.jsonl", base / "shapes" / "seed" / "questions.jsonl") if p.is_file()]
+    if not files:
+        fail(f"no seed questions under {base}; give --eval-dir (../shared/eval)")
+        return
+    settings = settings_with()
+    Services(settings).build()
+    log = lambda m: echo(m, err=True)
+    result = run_serve_bench(settings, bench_questions(files), [int(n) for n in sessions.split(",")], per_session,
+                             slots, log, binary=binary, url=url)
+    echo(as_json_line({"machine": machine(), **result}, indent=None if as_json else 2))

@@ -7,6 +7,7 @@ from docqa.models.embed import Embedder, EmbedderError, embedder_id, load_embedd
 from docqa.models.gate import Gate
 from docqa.models.llm import LLM, Completion, LlamaCppLLM, PrefixKeeper, raw_stream
 from docqa.models.llmfile import LLM_FILENAME, ModelFileError, ensure_llm
+from docqa.models.localserver import LocalServer
 from docqa.models.profile import Profile, load_profile, save_profile
 from docqa.models.served import ModelServerError, ServedLLM, first_prob, served_key
 
@@ -19,6 +20,7 @@ __all__ = [
     "EmbedderError",
     "Gate",
     "LlamaCppLLM",
+    "LocalServer",
     "ModelChoiceError",
     "ModelFileError",
     "ModelInfo",

@@ -76,7 +76,7 @@ class ServedLLM:
         with self._errors():
             stream = self._open(model, messages, max_tokens, bool(watch))
             try:
-                answered = watched = False
+                answered = watched = finished = False
                 for chunk in stream:
                     usage = getattr(chunk, "usage", None)
                     if usage is not None and getattr(usage, "prompt_tokens", None):
@@ -89,11 +89,16 @@ class ServedLLM:
                     if watch and not watched and content:
                         completion.watch_prob = first_prob(content[0].top_logprobs or [], watch)
                         watched = True
+                    finished = finished or bool(getattr(choice, "finish_reason", None))
                     text = choice.delta.content if choice.delta is not None else None
                     if text:
                         yield text
                 if not answered:
                     raise ModelServerError(self._not_api("its reply held no completion"))
+                if not finished:
+                    # llama-cpp-python's server, by default, ends one reply when another request comes.
+                    raise ModelServerError(f"the model server at {self.url} ended the reply unfinished; if it is llama-cpp-python's "
+                                           "server, start it with --interrupt_requests False, then ask again")
             finally:
                 stream.close()
 
