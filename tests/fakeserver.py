@@ -70,9 +70,13 @@ class FakeServer:
         for i in range(0, len(text), 4):
             piece = _chunk({"content": text[i : i + 4]})
             if i == 0 and body.get("logprobs"):
+                # The model's first token: "NOT" of "NOT_FOUND", else the reply's first four letters.
                 p_not = 0.99 if text.startswith("NOT") else 0.001
-                top = [{"token": "NOT", "logprob": math.log(p_not)}, {"token": text[:4], "logprob": math.log(1 - p_not)}]
-                piece["choices"][0]["logprobs"] = {"content": [{"token": text[:4], "logprob": top[1]["logprob"], "top_logprobs": top}]}
+                first = "NOT" if text.startswith("NOT") else text[:4]
+                top = [{"token": "NOT", "logprob": math.log(p_not)}, {"token": "N", "logprob": math.log(0.005)}]
+                if first != "NOT":
+                    top.append({"token": first, "logprob": math.log(1 - p_not - 0.005)})
+                piece["choices"][0]["logprobs"] = {"content": [{"token": first, "logprob": 0.0, "top_logprobs": top}]}
             event(json.dumps(piece))
             time.sleep(self.delay if self.mode == OK else 0.0)
         if self.mode != CUT:
@@ -99,13 +103,13 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # quiet test output
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             if self.path.rstrip("/") != "/v1/models":
                 return _send(self, 404, "application/json", json.dumps({"error": {"message": "not found"}}))
             data = [{"id": m, "object": "model", "owned_by": "me"} for m in server.models]
             _send(self, 200, "application/json", json.dumps({"object": "list", "data": data}))
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             if self.path.rstrip("/") != "/v1/chat/completions":
                 return _send(self, 404, "application/json", json.dumps({"error": {"message": "not found"}}))

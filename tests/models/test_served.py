@@ -41,20 +41,31 @@ def test_an_answer_comes_through_the_server_with_its_citation_and_the_doubt_read
     answer = services.asker().ask(ASKED)
     assert "Washington" in answer.text and not answer.abstained
     assert any("Washington" in c.sentence for c in answer.citations)
-    sent = server.requests[0]
+    assert server.requests[0]["max_tokens"] == 1 and server.requests[0]["messages"][-1]["content"] == ""  # warmed: the system message
+    sent = next(r for r in server.requests if r.get("logprobs") and r["max_tokens"] > 1)
     assert sent["temperature"] == 0 and sent["stream"] is True and sent["model"] == "fake"
     assert sent["logprobs"] is True and sent["top_k"] == 1 and sent["cache_prompt"] is True
     assert services.asker().ask("¿Quién ganó el campeonato de ajedrez?").abstained  # the model says NOT_FOUND
     assert "fake served at " + server.url in services.model_line()
 
 
-def test_the_first_tokens_probability_is_the_longest_alternative_the_watched_text_opens_with() -> None:
+def test_the_doubt_is_the_probability_of_the_watched_texts_own_first_token_as_the_server_cuts_it(settings, server) -> None:  # type: ignore[no-untyped-def]
+    from docqa.models import ServedLLM
+
     class Top:
         def __init__(self, token: str, logprob: float) -> None:
             self.token, self.logprob = token, logprob
 
-    assert first_prob([Top("N", -0.1), Top("NOT", -0.5), Top("Yes", -2.0)], "NOT_FOUND") == pytest.approx(0.6065, abs=1e-3)
-    assert first_prob([Top("Yes", -0.01)], "NOT_FOUND") == 0.0
+    assert first_prob([Top("N", -0.1), Top("NOT", -0.5)], "NOT") == pytest.approx(0.6065, abs=1e-3)  # not "N"'s
+    assert first_prob([Top("Yes", -0.01)], "NOT") == 0.0
+    llm = ServedLLM(server.url)
+    assert llm.first_token("NOT_FOUND") == "NOT"  # asked of the model once, by having it repeat the text
+    probe = server.requests[-1]
+    assert probe["max_tokens"] == 1 and "Repeat" in probe["messages"][0]["content"]
+    with llm.complete("s", "¿Dónde se reunirán nuevamente? Washington", 40, watch="NOT_FOUND") as reply:
+        reply.text()
+    assert reply.watch_prob == pytest.approx(0.001)  # "NOT", not "N" (0.005)
+    assert len([r for r in server.requests if r["max_tokens"] == 1]) == 1
 
 
 def test_a_server_that_is_down_is_said_in_one_line_and_the_next_question_works_once_it_is_back(settings) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +110,7 @@ def test_a_server_that_refuses_llama_cpp_s_extra_fields_is_asked_again_without_t
     server.strict = True
     services = served(settings, server.url)
     assert "Washington" in services.asker().ask(ASKED).text
-    assert "top_k" in server.requests[0] and "top_k" not in server.requests[-1]
+    assert "top_k" in server.requests[0] and all("top_k" not in r for r in server.requests[1:])
 
 
 def test_a_url_that_is_not_http_is_a_setting_error() -> None:

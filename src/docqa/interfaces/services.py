@@ -66,12 +66,15 @@ class Services:
     def llm(self) -> LLM:
         with self._llm_lock:
             if self._llm is None and self.settings.llm_url:
-                from docqa.models import ServedLLM
-
                 # Built without a request: a server that is down is said at the first question,
                 # and a later question reaches it once it is back.
-                self._llm = ServedLLM(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout,
-                                      key=os.environ.get("DOCQA_LLM_KEY", ""))
+                from docqa.answer import system_for
+                from docqa.models import ServedLLM
+
+                served = ServedLLM(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout,
+                                   key=os.environ.get("DOCQA_LLM_KEY", ""))
+                served.warm(system_for(self.settings.context))
+                self._llm = served
             if self._llm is None:
                 from docqa.answer import READING, system_for
                 from docqa.models import LlamaCppLLM

@@ -44,6 +44,7 @@ class ServedLLM:
         self._model = model
         self._checked = False
         self._extras: dict[str, object] = dict(EXTRAS)
+        self._tokens: dict[str, str] = {}  # a watched text's first token, as this server's model cuts it
         self.id = f"server:{model or '?'}@{url}"
 
     def model_name(self) -> str:
@@ -62,6 +63,16 @@ class ServedLLM:
         self._checked = True
         return self._model
 
+    def warm(self, system: str) -> str:
+        """Have the server evaluate the system message once, before any question, as the in-process
+        model does: a server that keeps its prompt cache then starts each question's prompt from it.
+        Returns "evaluated", or why not (a server that is down is said at the first question)."""
+        try:
+            self.complete(system, "", 1).text()
+        except ModelServerError as err:
+            return str(err)
+        return "evaluated"
+
     def complete(
         self, system: str, user: str, max_tokens: int, watch: str = "", earlier: Sequence[tuple[str, str]] = ()
     ) -> Completion:
@@ -71,8 +82,27 @@ class ServedLLM:
         messages.append({"role": "user", "content": user})
         return Completion(lambda c: self._generate(c, messages, max_tokens, watch))
 
+    def first_token(self, text: str) -> str:
+        """The first token of `text` as the served model cuts it (the API has no tokenizer): the
+        token it opens its reply with when asked to repeat `text`; where that is not how `text`
+        starts, the text's first letter. Asked once per text."""
+        if text not in self._tokens:
+            messages = [{"role": "system", "content": "Repeat the user's message exactly, nothing else."},
+                        {"role": "user", "content": text}]
+            with self._errors():
+                stream = self._open(self.model_name(), messages, 1, True)
+                try:
+                    got = [c.choices[0].logprobs.content[0].token for c in stream
+                           if getattr(c, "choices", None) and getattr(c.choices[0], "logprobs", None) and c.choices[0].logprobs.content]
+                finally:
+                    stream.close()
+            token = got[0] if got else ""
+            self._tokens[text] = token if token.strip() and text.startswith(token) else text[:1]
+        return self._tokens[text]
+
     def _generate(self, completion: Completion, messages: list[dict[str, str]], max_tokens: int, watch: str) -> Iterator[str]:
         model = self.model_name()
+        watched_token = self.first_token(watch) if watch else ""
         with self._errors():
             stream = self._open(model, messages, max_tokens, bool(watch))
             try:
@@ -87,7 +117,7 @@ class ServedLLM:
                     choice = chunk.choices[0]
                     content = getattr(choice.logprobs, "content", None) if getattr(choice, "logprobs", None) else None
                     if watch and not watched and content:
-                        completion.watch_prob = first_prob(content[0].top_logprobs or [], watch)
+                        completion.watch_prob = first_prob(content[0].top_logprobs or [], watched_token)
                         watched = True
                     finished = finished or bool(getattr(choice, "finish_reason", None))
                     text = choice.delta.content if choice.delta is not None else None
@@ -153,14 +183,10 @@ class ServedLLM:
             raise ModelServerError(self._not_api(_short(err))) from None
 
 
-def first_prob(top: Sequence[Any], watch: str) -> float:
-    """The probability of the reply opening with `watch`'s first token, from the first token's most
-    likely alternatives: the longest that `watch` starts with (a tokenizer-free reading; 0 when
-    none of them is, i.e. below the 20 likeliest)."""
-    fits = [t for t in top if t.token and t.token.strip() and watch.startswith(t.token)]
-    if not fits:
-        return 0.0
-    return math.exp(max(fits, key=lambda t: len(t.token)).logprob)
+def first_prob(top: Sequence[Any], token: str) -> float:
+    """The probability of `token` among the first token's most likely alternatives; 0 when it is not
+    one of them (below the 20 likeliest)."""
+    return next((math.exp(t.logprob) for t in top if t.token == token), 0.0)
 
 
 def _detail(err: Any) -> str:
