@@ -185,3 +185,14 @@ def test_the_page_says_a_down_server_and_answers_once_it_is_back_without_a_resta
         assert any("fake served at" in seen(c.value) for c in [*at.sidebar.caption, *at.sidebar.warning])
     finally:
         back.stop()
+
+
+def test_a_session_in_line_is_shown_how_many_are_ahead_not_a_silent_page() -> None:
+    from docqa.answer import Status, Token
+    from docqa.interfaces.present import Progress
+
+    shown = Progress()
+    assert shown.update(Waiting(2)).label == "Waiting for the model (2 ahead)"
+    assert shown.update(Waiting(1)).label == "Waiting for the model (1 ahead)"
+    assert "Waiting" not in shown.update(Status("thinking")).label
+    assert shown.update(Token("Se")).streamed == "Se"
