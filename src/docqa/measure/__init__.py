@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from docqa.measure import commands  # registers eval, calibrate and bench on the CLI's group
+from docqa.measure import benchcommands, commands  # register eval, calibrate and bench on the CLI's group
 
-__all__ = ["commands"]
+__all__ = ["benchcommands", "commands"]
