@@ -196,3 +196,10 @@ def test_a_session_in_line_is_shown_how_many_are_ahead_not_a_silent_page() -> No
     assert shown.update(Waiting(1)).label == "Waiting for the model (1 ahead)"
     assert "Waiting" not in shown.update(Status("thinking")).label
     assert shown.update(Token("Se")).streamed == "Se"
+
+
+def test_status_still_reports_the_index_when_the_server_is_down(settings) -> None:  # type: ignore[no-untyped-def]
+    gone = FakeServer(_script)
+    gone.stop()
+    info = served(settings, gone.url).status()
+    assert info["documents"] == 3 and "not reachable" in str(info["model"]) and info["model_calibrated"] is False

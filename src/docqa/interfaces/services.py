@@ -299,7 +299,7 @@ class Services:
     def _calibrated(self) -> bool:
         try:
             return self.profile().calibrated
-        except (ModelChoiceError, OSError):
+        except (ModelChoiceError, ModelServerError, OSError):
             return False
 
 
