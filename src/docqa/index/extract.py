@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from docqa.config import SUPPORTED_EXTENSIONS, FileLimits
-from docqa.index.ocr import OcrMissing, describe, ocr_langs, read_page, settled_langs
-from docqa.index.pdfjoin import Page, joined_pages, ocr_page
+from docqa.index.ocr import OcrMissing, describe, lines_text, ocr_langs, ocr_lines, settled_langs
+from docqa.index.pdfjoin import Page, joined_pages
 from docqa.index.pdftext import page_text, running_lines
 
 PageProgress = Callable[[int, int], None]  # OCR pages done, of all the file's scanned pages
@@ -203,23 +203,25 @@ def _pdf(path: Path, on_page: PageProgress | None = None) -> Extracted:
 
 def _read_pages(pdf: Any, pages: list[tuple[list[Any], float, float]], scanned: list[int],
                 on_page: PageProgress | None) -> tuple[list[Page], str]:
-    """Each page's text from its text layer, or by OCR where it has none (a scanned page)."""
-    running = running_lines(pages)
-    read = [page_text(lines, running, height, width) for lines, height, width in pages]
+    """Each page's text from its text layer, or from the lines OCR reads where it has none (a scanned
+    page); either way through the same layout reader, running headers found across all pages."""
+    from docqa.index.pdftext import ocr_page_lines
+
     langs = ""
     if scanned:
         langs = ocr_langs()
         for n, i in enumerate(scanned):
             page = pdf[i]
-            text = read_page(page, langs)
-            if n == 0 and (settled := settled_langs(text, langs)) != langs:
+            read = ocr_lines(page, langs)
+            if n == 0 and (settled := settled_langs(lines_text(read), langs)) != langs:
                 langs = settled
-                text = read_page(page, langs)  # read again in the language the scan is in
-            read[i] = ocr_page(text)
+                read = ocr_lines(page, langs)  # read again in the language the scan is in
+            pages[i] = (ocr_page_lines(read), pages[i][1], pages[i][2])
             page.close()
             if on_page is not None:
                 on_page(n + 1, len(scanned))
-    return read, langs
+    running = running_lines(pages)
+    return [page_text(lines, running, height, width) for lines, height, width in pages], langs
 
 
 MAX_INFLATED = 200 << 20  # a .docx's parts unzipped: no real document comes near it

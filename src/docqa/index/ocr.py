@@ -34,15 +34,9 @@ def ocr_langs() -> str:
     return "+".join(langs)
 
 
-def read_page(page: Any, langs: str) -> str:
-    """The words Tesseract reads on a rendered page, as lines and paragraphs."""
-    import pytesseract
-
-    image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
-    try:
-        return str(pytesseract.image_to_string(image, lang=langs, config="--psm 1"))
-    finally:
-        image.close()
+def lines_text(lines: list[list[Word]]) -> str:
+    """What OCR read, as plain lines: for telling the page's language."""
+    return "\n".join(" ".join(w[0] for w in line) for line in lines)
 
 
 # Languages docqa detects (index.segment) and Tesseract's names for them.
@@ -81,19 +75,29 @@ Word = tuple[str, float, float, float, float]  # text, left, bottom, right, top 
 
 def page_words(page: Any, langs: str) -> list[Word]:
     """The words Tesseract reads on a rendered page, in reading order, with their boxes in the page's
-    own coordinates (what a highlight over a scanned page needs); read as `read_page` reads them."""
+    own coordinates (what a highlight over a scanned page needs)."""
+    return [w for line in ocr_lines(page, langs) for w in line]
+
+
+def ocr_lines(page: Any, langs: str) -> list[list[Word]]:
+    """The page's lines as Tesseract reads them (its blocks, paragraphs and lines, in its order),
+    each a list of words with their boxes in PDF points: the layout reader then finds the page's
+    paragraphs, columns and tables from them as it does from a text layer."""
     import pytesseract
 
     if shutil.which("tesseract") is None:
-        raise OcrMissing("Tesseract is not installed; install it (`make setup`) to see where a scanned page says it")
+        raise OcrMissing("scanned PDF (no text layer) and Tesseract is not installed; install it "
+                         "(`apt-get install tesseract-ocr tesseract-ocr-spa`, or `make setup`) and run `docqa index`")
     image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
     try:
         data = pytesseract.image_to_data(image, lang=langs, config="--psm 1", output_type=pytesseract.Output.DICT)
     finally:
         image.close()
     scale, height = 72 / OCR_DPI, page.get_height()
-    return [
-        (text, left * scale, height - (top + h) * scale, (left + w) * scale, height - top * scale)
-        for text, left, top, w, h in zip(data["text"], data["left"], data["top"], data["width"], data["height"], strict=True)
-        if str(text).strip()
-    ]
+    lines: dict[tuple[int, int, int], list[Word]] = {}
+    for i, text in enumerate(data["text"]):
+        if str(text).strip():
+            left, top, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
+            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            lines.setdefault(key, []).append((str(text), left * scale, height - (top + h) * scale, (left + w) * scale, height - top * scale))
+    return list(lines.values())

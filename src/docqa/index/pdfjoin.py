@@ -19,13 +19,6 @@ class Page:
     extras: list[str]  # the page's tables, figures' text and footnotes, after its prose
 
 
-def ocr_page(text: str) -> Page:
-    """A page OCR read: its paragraphs, with words hyphenated at a line end joined."""
-    text = re.sub(r"(\w)-\n(?=[a-záéíóúñü])", r"\1", text)
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    return Page([readable(p) for p in paragraphs], [])
-
-
 def joined_pages(pages: list[Page]) -> tuple[str, tuple[int, ...]]:
     """The pages' text and where each page starts in it. A sentence cut by a page break is joined
     again: its end, at the top of the next page, moves up to the page it starts on."""

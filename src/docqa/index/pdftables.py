@@ -11,7 +11,9 @@ from dataclasses import dataclass
 Cell = tuple[str, float, float]  # text, left, right
 
 # A table's or figure's caption, by the label it opens with.
-CAPTION = re.compile(r"^(?:Table|Tabla|Tableau|Tabelle|Tabella|Figure|Figura|Fig\.|Abbildung)\s*\d+[a-z]?")
+# Numbered in digits or, as older journals do, in capitals and Roman numerals ("TABLE III").
+CAPTION = re.compile(r"^(?:Table|Tabla|Tableau|Tabelle|Tabella|Figure|Figura|Fig\.|Abbildung|TABLE|TABLA|FIGURE|FIG\.)"
+                     r"\s*(?:\d+[a-z]?|[IVXL]+\b)")
 _NUMBER = re.compile(r"^[-+±(]?\d[\d.,%×x)]*[†*]?$|^[-–—]$")
 
 
@@ -34,6 +36,8 @@ def table_paragraphs(rows: Sequence[Row]) -> list[str]:
     grid = [r for i, r in enumerate(rows) if i not in caption_lines]
     out = [_caption_text(rows, captions, caption_lines)] if captions else []
     heads = [i for i, r in enumerate(grid) if _header(r) and (i == 0 or not _header(grid[i - 1]))]
+    if (not heads or heads[0] > 1) and _numbered_header(grid):
+        heads = [0, *heads]
     if not heads:
         return out + (["\n".join(r.text for r in grid)] if grid else [])
     loose = grid[: heads[0]]
@@ -62,6 +66,18 @@ def _bare(text: str, header: bool = False) -> str:
 
 def _header(row: Row) -> bool:
     return len(row.cells) >= 2 and not any(numeric(c[0]) for c in row.cells)
+
+
+def _numbered_header(grid: Sequence[Row]) -> bool:
+    """A table with no all-words header line whose first line names its rows' column and numbers the
+    others ("File · Card. · 8 · 16 · 32", "Región · 2019 · 2020"): a word first, as many cells as the
+    rows under it."""
+    cells = [c[0] for c in grid[0].cells] if grid else []
+    if len(grid) < 2 or len(cells) < 3 or numeric(cells[0]):
+        return False
+    # Column numbers are whole (8, 16, 2019); a first row with a measure in it (14.4) is data.
+    numbers = [c for c in cells[1:] if numeric(c)]
+    return bool(numbers) and all(c.isdigit() for c in numbers) and len(grid[1].cells) >= len(cells) - 1
 
 
 def _caption_text(rows: Sequence[Row], captions: list[int], lines: set[int]) -> str:

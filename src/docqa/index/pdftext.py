@@ -193,6 +193,31 @@ def _cell(pieces: list[_Piece]) -> Cell:
     return "".join(p[0] for p in pieces).strip(), min(p[3] for p in inked), max(p[4] for p in inked)
 
 
+def ocr_page_lines(read: Sequence[Sequence[tuple[str, float, float, float, float]]]) -> list[_Line]:
+    """Lines OCR read (words with their boxes: text, left, bottom, right, top) as the reader's own
+    lines, so a scanned page's columns, paragraphs and tables are found as a text layer's are. One
+    type size for the whole page (a scan's word boxes vary with ascenders, not with the type); a
+    word hyphenated at a line end, the next line going on in lower case, is joined."""
+    lines = []
+    for words in read:
+        words = sorted(words, key=lambda w: w[1])
+        height = median(w[4] - w[2] for w in words)
+        cells: list[list[tuple[str, float, float, float, float]]] = []
+        for w in words:
+            if not cells or w[1] - cells[-1][-1][3] > CELL_GAP * height:
+                cells.append([])
+            cells[-1].append(w)
+        lines.append(_Line(" ".join(w[0] for w in words), max(w[4] for w in words), min(w[2] for w in words), height,
+                           tuple((" ".join(w[0] for w in c), c[0][1], c[-1][3]) for c in cells), height))
+    size = median([ln.size for ln in lines] or [0.0])
+    for i, line in enumerate(lines):
+        line.size = line.ink = size
+        after = lines[i + 1].text if i + 1 < len(lines) else ""
+        if line.text.endswith("-") and after[:1].islower():
+            line.text = line.text[:-1] + SOFT_HYPHENS[-1]
+    return lines
+
+
 def _size_between(chars: list[_Char], top: float, bottom: float) -> float:
     sizes = [c.size for c in chars if c.text.strip() and c.bottom >= bottom - 0.5 and c.top <= top + 0.5]
     return median(sizes) if sizes else 0.0
@@ -213,7 +238,10 @@ def page_text(lines: list[_Line], running: set[str], height: float, width: float
     figures: list[list[_Line]] = []
     after_table = False
     for block in blocks:
-        if _tabular(block):
+        # A label set apart ("TABLE IV", centred above its caption, as scans have it) takes the
+        # block after it as its caption's text.
+        label_only = after_table and len(tables[-1]) == 1 and bool(CAPTION.fullmatch(tables[-1][0].text.strip()))
+        if _tabular(block) or label_only:
             if after_table:
                 tables[-1] = tables[-1] + block
             else:
