@@ -24,6 +24,7 @@ class Level:
 
     sessions: int
     ttft: list[float] = field(default_factory=list)
+    alone: list[float] = field(default_factory=list)  # first token to the end: the model's own time, no queue
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
 
@@ -31,6 +32,7 @@ class Level:
         done = len(self.ttft)
         return {"sessions": self.sessions, "answers": done, "failed": len(self.failures),
                 "ttft_p50_s": _pct(self.ttft, 50), "ttft_p95_s": _pct(self.ttft, 95),
+                "after_first_token_p50_s": _pct(self.alone, 50),
                 "answers_per_min": round(done / self.wall_s * 60, 2) if self.wall_s else None,
                 "errors": sorted(set(self.failures))[:3]}
 
@@ -95,8 +97,10 @@ def _level(services: Services, n: int, plans: list[list[str]]) -> Level:
                 with lock:
                     level.failures.append(str(err)[:200])
                 continue
+            total = time.perf_counter() - t0
             with lock:
-                level.ttft.append(first if first is not None else time.perf_counter() - t0)
+                level.ttft.append(first if first is not None else total)
+                level.alone.append(total - (first if first is not None else total))
 
     threads = [threading.Thread(target=session, args=(plan,)) for plan in plans]
     t0 = time.perf_counter()
