@@ -27,7 +27,7 @@ FIGURE_SIZE = 0.9
 CELL_GAP = 1.2
 # A line in the top or bottom band of the page, repeated on this share of the pages, is a running header or footer.
 MARGIN_BAND = 0.1
-RUNNING_SHARE = 0.5
+RUNNING_SHARE = 0.4  # under half: a book or journal alternates its headers between even and odd pages
 
 
 @dataclass(frozen=True)
@@ -304,13 +304,16 @@ def _joined(block: list[_Line]) -> str:
 
 
 def running_lines(pages: Sequence[tuple[list[_Line], float, float]]) -> set[str]:
-    """Lines in the top or bottom band of many pages, their numbers aside: running headers, footers
-    and page numbers."""
+    """Lines in the top or bottom band of many pages, or a page's top or bottom line, their numbers
+    aside: running headers, footers and page numbers."""
     if len(pages) < 3:
         return set()
     seen: Counter[str] = Counter()
     for lines, height, _ in pages:
         band = {_key(ln.text) for ln in lines if ln.top > height * (1 - MARGIN_BAND) or ln.bottom < height * MARGIN_BAND}
+        # A scan's page sits anywhere on its sheet: its top and bottom lines count wherever they are.
+        if lines:
+            band |= {_key(max(lines, key=lambda ln: ln.top).text), _key(min(lines, key=lambda ln: ln.bottom).text)}
         seen.update(band)
     return {k for k, n in seen.items() if n >= RUNNING_SHARE * len(pages) or k == "#"}
 
