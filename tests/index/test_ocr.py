@@ -14,19 +14,7 @@ from docqa.index.extract import SkipFile, extract
 
 def _scan(path: Path, lines: list[str]) -> None:
     """A one-page PDF that is only a picture of printed lines, as a scanner makes it."""
-    from PIL import Image, ImageDraw, ImageFont
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas
-
-    image = Image.new("L", (1700, 2200), 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=44)
-    for n, line in enumerate(lines):
-        draw.text((150, 200 + 80 * n), line, fill=0, font=font)
-    c = canvas.Canvas(str(path), pagesize=(612, 792))
-    c.drawImage(ImageReader(image), 0, 0, width=612, height=792)
-    c.showPage()
-    c.save()
+    _scan_at(path, [(150, 200 + 80 * n, line) for n, line in enumerate(lines)], size=44)
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed (make setup installs it)")
@@ -74,7 +62,7 @@ def test_a_cited_sentence_is_marked_on_a_scanned_page_where_ocr_reads_it(tmp_pat
     assert page_png(path, 1, "words printed nowhere on this page", langs)[1] is False  # type: ignore[index]
 
 
-def _scan_at(path: Path, lines: list[tuple[int, int, str]]) -> None:
+def _scan_at(path: Path, lines: list[tuple[int, int, str]], size: int = 40) -> None:
     """A one-page scan with text drawn at (x, y) pixel positions of a 1700×2200 page (200 dpi)."""
     from PIL import Image, ImageDraw, ImageFont
     from reportlab.lib.utils import ImageReader
@@ -82,7 +70,7 @@ def _scan_at(path: Path, lines: list[tuple[int, int, str]]) -> None:
 
     image = Image.new("L", (1700, 2200), 255)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=40)
+    font = ImageFont.load_default(size=size)
     for x, y, text in lines:
         draw.text((x, y), text, fill=0, font=font)
     c = canvas.Canvas(str(path), pagesize=(612, 792))

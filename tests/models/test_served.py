@@ -129,21 +129,22 @@ def test_the_cli_says_a_down_server_in_one_line_without_a_traceback(settings, tm
     assert "not reachable" in result.output and "Traceback" not in result.output
 
 
-def _answers(services: Services, out: list[list[object]]) -> None:
-    events = list(services.stream(ASKED))
-    out.append(events)
+def _at_once(services: Services, sessions: int) -> list[list[object]]:
+    """The events of `sessions` answers asked at the same time, one thread each."""
+    got: list[list[object]] = []
+    threads = [threading.Thread(target=lambda: got.append(list(services.stream(ASKED)))) for _ in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return got
 
 
 def test_in_process_sessions_queue_and_hear_how_many_are_ahead(settings) -> None:  # type: ignore[no-untyped-def]
     llm = ScriptedLLM(_script, delay=0.05)
     services = Services(settings, FakeEmbedder(), llm)
     services.build()
-    got: list[list[object]] = []
-    threads = [threading.Thread(target=_answers, args=(services, got)) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    got = _at_once(services, 3)
     assert len(got) == 3 and all(isinstance(e[-1], Final) and "Washington" in e[-1].answer.text for e in got)
     heard = sorted(max((e.ahead for e in events if isinstance(e, Waiting)), default=0) for events in got)
     assert heard == [0, 1, 2]  # the first answered at once; the others told 1 and 2 ahead
@@ -152,12 +153,7 @@ def test_in_process_sessions_queue_and_hear_how_many_are_ahead(settings) -> None
 def test_a_server_answers_several_sessions_at_once_up_to_its_slots(settings, server) -> None:  # type: ignore[no-untyped-def]
     server.delay = 0.05
     services = served(settings, server.url, llm_slots=2)
-    got: list[list[object]] = []
-    threads = [threading.Thread(target=_answers, args=(services, got)) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    got = _at_once(services, 3)
     assert len(got) == 3 and all(isinstance(e[-1], Final) and "Washington" in e[-1].answer.text for e in got)
     assert server.most_active == 2  # two streamed together, never three
     assert sum(any(isinstance(e, Waiting) for e in events) for events in got) == 1
