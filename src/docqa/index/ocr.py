@@ -21,9 +21,7 @@ class OcrMissing(Exception):
 def ocr_langs() -> str:
     """The languages from DOCQA_OCR_LANGS (e.g. "spa+eng", "deu"), limited to those installed."""
     wanted = os.environ.get("DOCQA_OCR_LANGS", DEFAULT_LANGS)
-    if shutil.which("tesseract") is None:
-        raise OcrMissing("scanned PDF (no text layer) and Tesseract is not installed; install it "
-                         "(`apt-get install tesseract-ocr tesseract-ocr-spa`, or `make setup`) and run `docqa index`")
+    _need_tesseract()
     import pytesseract
 
     installed = set(pytesseract.get_languages(config=""))
@@ -32,6 +30,12 @@ def ocr_langs() -> str:
         raise OcrMissing(f"scanned PDF and no Tesseract language of {wanted} is installed; install "
                          f"tesseract-ocr-{wanted.split('+')[0]} or set DOCQA_OCR_LANGS to one of {'+'.join(sorted(installed))}")
     return "+".join(langs)
+
+
+def _need_tesseract() -> None:
+    if shutil.which("tesseract") is None:
+        raise OcrMissing("scanned PDF (no text layer) and Tesseract is not installed; install it "
+                         "(`apt-get install tesseract-ocr tesseract-ocr-spa`, or `make setup`) and run `docqa index`")
 
 
 def lines_text(lines: list[list[Word]]) -> str:
@@ -85,9 +89,7 @@ def ocr_lines(page: Any, langs: str) -> list[list[Word]]:
     paragraphs, columns and tables from them as it does from a text layer."""
     import pytesseract
 
-    if shutil.which("tesseract") is None:
-        raise OcrMissing("scanned PDF (no text layer) and Tesseract is not installed; install it "
-                         "(`apt-get install tesseract-ocr tesseract-ocr-spa`, or `make setup`) and run `docqa index`")
+    _need_tesseract()
     image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
     try:
         data = pytesseract.image_to_data(image, lang=langs, config="--psm 1", output_type=pytesseract.Output.DICT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from docqa.models import (
     load_embedder,
     load_profile,
     served_info,
+    served_llm,
 )
 from docqa.search import Reranker
 
@@ -69,10 +69,8 @@ class Services:
                 # Built without a request: a server that is down is said at the first question,
                 # and a later question reaches it once it is back.
                 from docqa.answer import system_for
-                from docqa.models import ServedLLM
 
-                served = ServedLLM(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout,
-                                   key=os.environ.get("DOCQA_LLM_KEY", ""))
+                served = served_llm(self.settings)
                 served.warm(system_for(self.settings.context))
                 self._llm = served
             if self._llm is None:
@@ -93,17 +91,11 @@ class Services:
         with self._llm_lock:
             if self._model is None and self.settings.llm_url:
                 # Named, or the server's first (asked of it); calibrated per address and name.
-                name = self.settings.llm_model or self._served_name()
+                name = self.settings.llm_model or served_llm(self.settings).model_name()
                 self._model = served_info(self.settings.llm_url, name, self.settings.models_dir)
             if self._model is None:
                 self._model = describe(chosen_path(self.settings), self.settings, chosen=True)
             return self._model
-
-    def _served_name(self) -> str:
-        from docqa.models import ServedLLM
-
-        llm = self._llm if isinstance(self._llm, ServedLLM) else ServedLLM(self.settings.llm_url or "", "", self.settings.llm_timeout)
-        return llm.model_name()
 
     def model_line(self) -> str:
         """The chosen model in one line, without assembling or loading anything that is missing."""

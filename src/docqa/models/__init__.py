@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from docqa.models.choice import SERVED, ModelChoiceError, ModelInfo, chosen_path, describe, list_models, served_info
+from docqa.models.choice import (
+    SERVED,
+    ModelChoiceError,
+    ModelInfo,
+    chosen_path,
+    describe,
+    list_models,
+    served_info,
+    served_llm,
+)
 from docqa.models.embed import Embedder, EmbedderError, embedder_id, load_embedder
 from docqa.models.gate import Gate
 from docqa.models.llm import LLM, Completion, LlamaCppLLM, PrefixKeeper, raw_stream
@@ -40,4 +49,5 @@ __all__ = [
     "save_profile",
     "served_info",
     "served_key",
+    "served_llm",
 ]

@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docqa.config import Settings
 from docqa.models.chat import FALLBACK, FROM_GGUF
 from docqa.models.llmfile import LLM_FILENAME, LLM_SHA256
 from docqa.models.profile import PROFILES_DIR, file_sha256, load_profile
+
+if TYPE_CHECKING:
+    from docqa.models.served import ServedLLM
 
 
 class ModelChoiceError(RuntimeError):
@@ -129,8 +133,14 @@ def list_models(settings: Settings) -> list[ModelInfo]:
     files = [describe(p, settings, p == chosen and not settings.llm_url) for p in unique if p.name != LLM_FILENAME + ".partial"]
     if not settings.llm_url:
         return files
+    # A served model answers: it is the chosen one, named or the first the server lists.
+    name = settings.llm_model or served_llm(settings).model_name()
+    return [served_info(settings.llm_url, name, settings.models_dir), *files]
+
+
+def served_llm(settings: Settings) -> ServedLLM:
+    """The client of the model server the settings name (DOCQA_LLM_URL, its model, timeout, and the
+    API key from DOCQA_LLM_KEY, kept out of the settings so it is never printed with them)."""
     from docqa.models.served import ServedLLM
 
-    # A served model answers: it is the chosen one, named or the first the server lists.
-    name = settings.llm_model or ServedLLM(settings.llm_url, "", settings.llm_timeout).model_name()
-    return [served_info(settings.llm_url, name, settings.models_dir), *files]
+    return ServedLLM(settings.llm_url or "", settings.llm_model, settings.llm_timeout, key=os.environ.get("DOCQA_LLM_KEY", ""))

@@ -53,7 +53,3 @@ class Gate:
         with self._cond:
             self._busy -= 1
             self._cond.notify_all()
-
-    def waiting(self) -> int:
-        with self._cond:
-            return len(self._line)
